@@ -1,0 +1,200 @@
+"""The territorial dispute: weekly clashes, calls on allies, escalation and the ceasefire.
+
+Each week side i starts a clash with hazard
+
+    h_i = clash_rate * grievance_i * (2 * balance_i) ** balance_exponent
+          * exp(-deterrence_per_1000_troops * credible_peacekeepers)
+
+where grievance is the unmet share of its claim, balance its share of military strength
+(own budget, patrons' arms weighted by effectiveness, against the defender's strength plus
+its allies' credible support), and credible peacekeepers the troops in thousands weighted by
+their sponsor's credibility. The defender calls on its allies, who honour or not; the attacker
+wins by a Tullock contest of strengths and takes ``clash_gain`` of the area; a clash escalates
+to the ceasefire's collapse with probability ``escalation * (2 * balance) ** exponent``,
+reduced by peacekeepers like the hazard. Collapse is a war: the winner takes ``war_gain`` of
+the loser's remaining area, and the peacekeepers leave.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hegemon.model.agents import LocalState, Power
+
+if TYPE_CHECKING:
+    from hegemon.model.model import HegemonModel
+
+
+class Dispute:
+    """Two local states, the share of the disputed area each holds, and the ceasefire."""
+
+    def __init__(self, model: HegemonModel):
+        spec = model.spec.conflict
+        assert spec is not None
+        self.model = model
+        self.params = model.draws.resolve(spec, "conflict")
+        self.sides: tuple[LocalState, LocalState] = (
+            model.actor(spec.sides[0]),
+            model.actor(spec.sides[1]),
+        )
+        first = self.params.territory[spec.sides[0]]
+        self.territory = {self.sides[0].name: first, self.sides[1].name: 1.0 - first}
+        self.ceasefire = np.full(model.R, spec.ceasefire)
+        self.clashes = np.zeros(model.R)
+
+    def other(self, side: LocalState) -> LocalState:
+        return self.sides[1] if side is self.sides[0] else self.sides[0]
+
+    def grievance(self, side: LocalState) -> np.ndarray:
+        """Unmet share of the side's claim, 0..1."""
+        claim = self.params.aspiration[side.name]
+        unmet = np.maximum(claim - self.territory[side.name], 0.0)
+        return np.where(claim > 0, unmet / np.where(claim > 0, claim, 1.0), 0.0)
+
+    def strength(self, side: LocalState) -> np.ndarray:
+        """Own military budget plus patrons' arms, US$ m per year equivalent."""
+        m = self.model
+        arms = sum((a.military_weight_musd for a in m.arms if a.client is side), np.zeros(m.R))
+        return side.military_budget_musd + arms
+
+    def allies(self, side: LocalState) -> list:
+        return [c for c in self.model.commitments if c.client is side]
+
+    def credible_support(self, side: LocalState) -> np.ndarray:
+        """Allies' support as the opponent expects it: pledged support times credibility."""
+        m = self.model
+        return sum(
+            (np.where(c.active, c.params.support_musd * c.patron.credibility, 0.0)
+             for c in self.allies(side)),
+            np.zeros(m.R),
+        )
+
+    def peacekeeping_deterrence(self) -> np.ndarray:
+        m = self.model
+        sides = set(self.sides)
+        return sum(
+            (d.deterrence() for d in m.mandates if sides & set(d.parties)), np.zeros(m.R)
+        )
+
+    def balance(self, side: LocalState) -> np.ndarray:
+        """The side's share of strength against the other side and its allies' credibility."""
+        other = self.other(side)
+        own = self.strength(side)
+        against = self.strength(other) + self.params.ally_deterrence * self.credible_support(
+            other
+        )
+        return own / np.maximum(own + against, 1e-9)
+
+    def fight(self) -> None:
+        """One week of the dispute."""
+        m, p, week = self.model, self.params, self.model.week
+        a, b = self.sides
+        calm = np.exp(-p.deterrence_per_1000_troops * self.peacekeeping_deterrence())
+        pressure = {
+            s: (2.0 * self.balance(s)) ** p.balance_exponent for s in self.sides
+        }
+        hazard = {s: p.clash_rate * self.grievance(s) * pressure[s] * calm for s in self.sides}
+        prob_a = -np.expm1(-hazard[a])
+        prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
+        u = m.streams.uniform("clash", week)
+        a_attacks = u < prob_a
+        b_attacks = (u >= prob_a) & (u < prob_a + prob_b)
+        clash = a_attacks | b_attacks
+        if not clash.any():
+            return
+        self.clashes = self.clashes + clash
+        attacker_is_a = a_attacks
+
+        # the defender calls on its allies
+        help_a, help_b = self._call_allies(b, a_attacks), self._call_allies(a, b_attacks)
+        strength_a = self.strength(a) + help_a
+        strength_b = self.strength(b) + help_b
+        r = p.decisiveness
+        win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
+        u_win = m.streams.uniform("clash_outcome", week)
+        a_wins = clash & (u_win < win_a)
+        b_wins = clash & ~a_wins
+        self._move(a, a_wins, p.clash_gain)
+        self._move(b, b_wins, p.clash_gain)
+        m.log_event("clash", clash, actor=np.where(attacker_is_a, a.name, b.name),
+                    target=np.where(attacker_is_a, b.name, a.name),
+                    detail=np.where(a_wins, f"won by {a.name}", f"won by {b.name}"))
+
+        # escalation to the collapse of the ceasefire
+        press = np.where(attacker_is_a, pressure[a], pressure[b])
+        escalate = np.minimum(p.escalation * press * calm, 1.0)
+        u_esc = m.streams.uniform("escalation", week)
+        collapse = clash & self.ceasefire & (u_esc < escalate)
+        if collapse.any():
+            self._collapse(collapse, strength_a, strength_b)
+
+    def _call_allies(self, defender: LocalState, attacked: np.ndarray) -> np.ndarray:
+        """Invoke the defender's active alliances where attacked; returns honoured support."""
+        m, tp = self.model, self.model.params.trust
+        support = np.zeros(m.R)
+        for c in self.allies(defender):
+            invoked = attacked & c.active
+            if not invoked.any():
+                continue
+            patron: Power = c.patron
+            honoured = patron.honour(invoked, f"honour:{c.id}")
+            failed = invoked & ~honoured
+            support = support + np.where(honoured, c.params.support_musd, 0.0)
+            patron.honour_cost_musd = patron.honour_cost_musd + np.where(
+                honoured, c.params.commitment_cost_musd, 0.0
+            )
+            key = (patron.name, defender.name)
+            m.honoured_help_musd[key] = m.honoured_help_musd.get(key, 0.0) + np.where(
+                honoured, c.params.commitment_cost_musd, 0.0
+            )
+            defender.adjust_trust(patron, tp.gain_on_honour, honoured)
+            defender.adjust_trust(patron, -tp.loss_on_failure, failed)
+            m.log_event("commitment_honoured", honoured, actor=patron.name,
+                        target=defender.name, detail=c.id)
+            m.log_event("commitment_failed", failed, actor=patron.name,
+                        target=defender.name, detail=c.id)
+        return support
+
+    def _move(self, winner: LocalState, mask: np.ndarray, gain: np.ndarray) -> None:
+        """Move ``gain`` of the area (at most what the loser holds) to the winner where
+        ``mask``; the loser's protectors lose its trust, its arms patrons gain the winner's."""
+        if not mask.any():
+            return
+        m, tp = self.model, self.model.params.trust
+        loser = self.other(winner)
+        moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
+        self.territory[winner.name] = self.territory[winner.name] + moved
+        self.territory[loser.name] = self.territory[loser.name] - moved
+        for power in self.protectors(loser):
+            loser.adjust_trust(power, -tp.loss_on_defeat, mask)
+        for a in m.arms:
+            if a.client is winner:
+                winner.adjust_trust(a.patron, tp.gain_on_honour, mask & a.active)
+
+    def protectors(self, side: LocalState) -> list[Power]:
+        """Powers pledged to protect ``side``: its allies and peacekeeping sponsors."""
+        powers = [c.patron for c in self.allies(side)]
+        powers += [d.sponsor for d in self.model.mandates if side in d.parties]
+        return list(dict.fromkeys(powers))
+
+    def _collapse(self, mask: np.ndarray, strength_a: np.ndarray, strength_b: np.ndarray) -> None:
+        """The ceasefire collapses into war where ``mask``; the peacekeepers leave."""
+        m, p = self.model, self.params
+        a, b = self.sides
+        r = p.decisiveness
+        win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
+        a_wins = mask & (m.streams.uniform("war_outcome", m.week) < win_a)
+        b_wins = mask & ~a_wins
+        self._move(a, a_wins, p.war_gain * self.territory[b.name])
+        self._move(b, b_wins, p.war_gain * self.territory[a.name])
+        self.ceasefire = self.ceasefire & ~mask
+        m.log_event("ceasefire_collapse", mask, actor=np.where(a_wins, a.name, b.name),
+                    target=np.where(a_wins, b.name, a.name), detail="war")
+        for d in m.mandates:
+            if set(d.parties) & set(self.sides):
+                leaving = mask & (d.troops > 0)
+                d.troops = np.where(mask, 0.0, d.troops)
+                m.log_event("peacekeepers_withdrawn", leaving, actor=d.sponsor.name,
+                            detail=f"{d.id}: ceasefire collapsed")

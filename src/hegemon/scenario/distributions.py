@@ -1,0 +1,203 @@
+"""Epistemic parameters: a number, or a distribution drawn once per replicate.
+
+Any numeric parameter of a scenario may be written as a plain number or as a mapping
+``{dist: uniform|normal|beta|triangular, ...}``. A distribution is turned into per-replicate
+values by its quantile function applied to uniform numbers from the replicate's random stream,
+so that replicate k gets the same draw whatever the chunking (see ``hegemon.model.streams``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, get_args
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def support(self) -> tuple[float, float]:
+        raise NotImplementedError
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Quantile function at ``u`` (uniform numbers in (0, 1))."""
+        raise NotImplementedError
+
+
+class Uniform(_Dist):
+    """Every value in ``[low, high]`` equally likely."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low <= self.high:
+            raise ValueError(f"uniform needs low <= high, got low={self.low}, high={self.high}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * u
+
+
+class Normal(_Dist):
+    """Normal with ``mean`` and ``sd``, truncated to ``[low, high]`` (default: the parameter's
+    allowed range)."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(gt=0)
+    low: float = -math.inf
+    high: float = math.inf
+
+    @model_validator(mode="after")
+    def _inside(self) -> Normal:
+        if not self.low <= self.mean <= self.high:
+            raise ValueError(f"normal needs low <= mean <= high, got mean={self.mean}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        a = (self.low - self.mean) / self.sd
+        b = (self.high - self.mean) / self.sd
+        return np.asarray(stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd))
+
+
+class Beta(_Dist):
+    """Beta(a, b) rescaled to ``[low, high]`` (default 0..1)."""
+
+    dist: Literal["beta"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError(f"beta needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        return self.low + (self.high - self.low) * np.asarray(stats.beta.ppf(u, self.a, self.b))
+
+
+class Triangular(_Dist):
+    """Triangular on ``[low, high]`` with its peak at ``mode``."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(
+                "triangular needs low <= mode <= high and low < high, "
+                f"got low={self.low}, mode={self.mode}, high={self.high}"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        c = (self.mode - self.low) / (self.high - self.low)
+        return np.asarray(
+            stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low), dtype=float
+        )
+
+
+Distribution = Annotated[Uniform | Normal | Beta | Triangular, Field(discriminator="dist")]
+_DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Distribution)
+DIST_KINDS = ("uniform", "normal", "beta", "triangular")
+
+
+def _parse_param(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number or a distribution, got {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return float(value)
+    if isinstance(value, _Dist):
+        return value
+    if isinstance(value, dict):
+        if value.get("dist") not in DIST_KINDS:
+            raise ValueError(
+                "expected a distribution mapping with dist: one of "
+                f"{', '.join(DIST_KINDS)}, got dist={value.get('dist')!r}"
+            )
+        return _DIST_ADAPTER.validate_python(value)
+    raise ValueError(f"expected a number or a distribution mapping, got {value!r}")
+
+
+class Bounds:
+    """Allowed range of a parameter; checked for numbers and for a distribution's support."""
+
+    def __init__(self, lo: float = -math.inf, hi: float = math.inf):
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, value: float | _Dist) -> float | _Dist:
+        if isinstance(value, Normal):
+            if not self.lo <= value.mean <= self.hi:
+                raise ValueError(f"expected a normal mean in {self.describe()}, got {value.mean}")
+            value = value.model_copy(
+                update={"low": max(value.low, self.lo), "high": min(value.high, self.hi)}
+            )
+        lo, hi = value.support() if isinstance(value, _Dist) else (value, value)
+        if lo < self.lo or hi > self.hi:
+            what = "values" if isinstance(value, _Dist) else "a number"
+            shown = f"{lo}..{hi}" if lo != hi else f"{lo}"
+            raise ValueError(f"expected {what} in {self.describe()}, got {shown}")
+        return value
+
+    def describe(self) -> str:
+        if math.isinf(self.hi):
+            return f">= {self.lo:g}"
+        if math.isinf(self.lo):
+            return f"<= {self.hi:g}"
+        return f"[{self.lo:g}, {self.hi:g}]"
+
+
+def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:  # noqa: N802 (a type factory)
+    """A numeric parameter in ``[lo, hi]``: a number, or a distribution within those bounds."""
+    return Annotated[
+        float | Distribution, BeforeValidator(_parse_param), AfterValidator(Bounds(lo, hi))
+    ]
+
+
+def is_distribution(value: Any) -> bool:
+    return isinstance(value, _Dist)
+
+
+def is_param_field(info: Any) -> bool:
+    """Whether a pydantic field (or a mapping/optional of it) was declared with :func:`Param`."""
+
+    def declared(tp: Any) -> bool:
+        for m in getattr(tp, "__metadata__", ()):
+            if getattr(m, "func", None) is _parse_param:
+                return True
+        return any(declared(arg) for arg in get_args(tp))
+
+    return any(getattr(m, "func", None) is _parse_param for m in info.metadata) or declared(
+        info.annotation
+    )

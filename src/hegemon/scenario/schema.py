@@ -1,0 +1,448 @@
+"""The scenario format: typed, validated objects for everything a YAML scenario can say.
+
+A scenario names its actors (external powers and local states), the relations between them
+(alliances, arms support, peacekeeping mandates), the dispute and its ceasefire, the
+behavioural parameters of the mechanisms, and dated events. Every numeric parameter is a
+:func:`~hegemon.scenario.distributions.Param`: a number or a distribution drawn once per
+replicate (epistemic uncertainty). Units are in the field names where there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hegemon.scenario.distributions import Param
+
+Share = Param(0.0, 1.0)
+Positive = Param(0.0)
+Real = Param()
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_ '-]*$")]
+Ident = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
+WEEK_DAYS = 7
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are not coerced from strings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- actors
+
+
+class _Actor(Strict):
+    name: Name
+    description: str = ""
+    gdp_busd: Positive = Field(description="GDP at the start, current US$ bn")
+    military_budget_musd: Positive = Field(description="military expenditure, US$ m per year")
+    gdp_growth: Real = Field(0.02, description="mean nominal growth of GDP per year")
+    growth_volatility: Positive = Field(0.02, description="sd of GDP growth per year")
+    sources: dict[str, str] = Field(default_factory=dict, description="source per field")
+
+
+class Power(_Actor):
+    """An external power that spends on influence in the region."""
+
+    kind: Literal["power"]
+    regional_effort: Share = Field(description="share of the military budget spent on the region")
+    allocation: dict[Name, Positive] = Field(
+        default_factory=dict,
+        description="relative weight of each local state in the regional effort (normalized)",
+    )
+    resolve: Share = Field(0.75, description="probability of honouring an invoked commitment")
+
+
+class LocalState(_Actor):
+    """A state in the region whose alignment the powers contest."""
+
+    kind: Literal["local"]
+    autonomy: Positive = Field(1.0, description="weight of the state's own budget in the contest")
+    weight: Positive = Field(1.0, description="weight of the state in a power's regional influence")
+    trust: dict[Name, Share] = Field(
+        default_factory=dict, description="trust in each power at the start (0..1)"
+    )
+    affinity: dict[Name, Share] = Field(
+        default_factory=dict,
+        description="long-run trust in each power at full credibility (default: initial trust)",
+    )
+
+
+Actor = Annotated[Power | LocalState, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- relations
+
+
+class _Relation(Strict):
+    id: Ident
+    description: str = ""
+    active: bool = True
+    sources: dict[str, str] = Field(default_factory=dict)
+
+
+class Alliance(_Relation):
+    """A commitment of a power to defend a local state, invoked when the state is attacked."""
+
+    kind: Literal["alliance"]
+    patron: Name
+    client: Name
+    support_musd: Positive = Field(
+        description="military weight the patron adds to its client in a clash when it honours"
+    )
+    commitment_cost_musd: Positive = Field(description="cost to the patron of honouring once")
+
+
+class ArmsSupport(_Relation):
+    """Arms supply and military aid from a power to a local state."""
+
+    kind: Literal["arms_support"]
+    patron: Name
+    client: Name
+    musd_per_year: Positive
+    effectiveness: Positive = Field(
+        1.0, description="military weight of a dollar of support relative to own spending"
+    )
+
+
+class Renewal(Strict):
+    """The sponsor renews the mandate if it still buys influence at a bearable cost, and no
+    party has lost so much trust in the sponsor that it gives notice."""
+
+    min_influence: Share = Field(0.1, description="sponsor's regional influence needed to renew")
+    max_cost_share: Share = Field(0.5, description="largest bearable cost / regional budget")
+    party_min_trust: Share = Field(0.2, description="a party gives notice below this trust")
+
+
+class Peacekeeping(_Relation):
+    """A peacekeeping mandate: troops of a sponsor between the parties of a dispute."""
+
+    kind: Literal["peacekeeping"]
+    sponsor: Name
+    parties: list[Name] = Field(min_length=1)
+    troops: Positive
+    cost_per_troop_week_usd: Positive
+    presence_efficiency: Positive = Field(
+        0.5, description="influence effort bought per dollar of peacekeeping, relative to aid"
+    )
+    start: dt.date | None = Field(None, description="start of the mandate (default: scenario)")
+    term_years: float = Field(5.0, gt=0, le=100)
+    notice_months: float = Field(6.0, ge=0, le=60)
+    renewal: Renewal = Field(default_factory=Renewal)
+
+
+Relation = Annotated[Alliance | ArmsSupport | Peacekeeping, Field(discriminator="kind")]
+
+
+# --------------------------------------------------------------------------- dispute
+
+
+class Conflict(Strict):
+    """A territorial dispute between two local states under a ceasefire."""
+
+    sides: list[Name] = Field(min_length=2, max_length=2)
+    territory: dict[Name, Share] = Field(description="share of the disputed area each controls")
+    aspiration: dict[Name, Share] = Field(description="share of the area each side claims")
+    ceasefire: bool = Field(True, description="whether a ceasefire holds at the start")
+    clash_rate: Positive = Field(description="weekly clash hazard at full grievance and parity")
+    balance_exponent: Positive = Field(2.0, description="sensitivity of hazard to the balance")
+    deterrence_per_1000_troops: Positive = Field(
+        description="fall in log-hazard per 1,000 credible peacekeepers"
+    )
+    ally_deterrence: Positive = Field(
+        1.0, description="weight of allies' credible support in the opponent's strength"
+    )
+    escalation: Share = Field(description="probability a clash at parity escalates to collapse")
+    decisiveness: Positive = Field(1.0, description="Tullock exponent for who wins a clash")
+    clash_gain: Share = Field(description="share of the area a won clash moves")
+    war_gain: Share = Field(description="share of the loser's remaining area a won war moves")
+
+
+# --------------------------------------------------------------------------- mechanisms
+
+
+class Influence(Strict):
+    """The influence contest within each local state."""
+
+    decisiveness: Positive = Field(1.0, description="Tullock exponent r of the contest")
+    memory_weeks: Positive = Field(52.0, description="mean life of influence effort (weeks)")
+
+
+class Trust(Strict):
+    """How trust and credibility respond to what powers deliver against what they promised."""
+
+    credibility: Share = Field(0.745, description="prior credibility of every power's pledges")
+    credibility_memory: Positive = Field(4.0, description="weight of the prior, in invocations")
+    gain_on_honour: Share = Field(description="share of the trust gap closed when honoured")
+    loss_on_failure: Share = Field(description="share of trust lost when a pledge fails")
+    loss_on_defeat: Share = Field(description="share of trust lost in a protector per defeat")
+    delivery_gain: Positive = Field(
+        description="weekly trust gain per unit of aid relative to the client's own budget"
+    )
+    reversion_weeks: Positive = Field(260.0, description="mean time to revert to affinity")
+
+
+# --------------------------------------------------------------------------- events
+
+
+class _Event(Strict):
+    id: Ident
+    date: dt.date
+    description: str = ""
+
+
+class SetParameter(_Event):
+    """Change a parameter or policy: ``path`` as for ``--set`` (e.g. actors.Russia.resolve)."""
+
+    kind: Literal["set"]
+    path: str = Field(pattern=r"^(actors|relations)\.[^.]+\.[a-z_]+$|^(conflict|trust)\.[a-z_]+$")
+    value: Real
+
+
+class Deploy(_Event):
+    """Add troops to a peacekeeping mandate."""
+
+    kind: Literal["deploy"]
+    relation: Ident
+    troops: Positive
+
+
+class Withdraw(_Event):
+    """Withdraw troops from a peacekeeping mandate (all of them when ``troops`` is omitted)."""
+
+    kind: Literal["withdraw"]
+    relation: Ident
+    troops: Positive | None = None
+
+
+class Toggle(_Event):
+    """Start or stop arms support, form or end an alliance."""
+
+    kind: Literal["start_support", "stop_support", "form_alliance", "end_alliance"]
+    relation: Ident
+
+
+class BudgetShock(_Event):
+    """Multiply a power's regional budget by ``factor`` (for ``weeks``, or for good)."""
+
+    kind: Literal["budget_shock"]
+    actor: Name
+    factor: Positive
+    weeks: int | None = Field(None, gt=0)
+
+
+class TransferTerritory(_Event):
+    """A handover: ``share`` of the disputed area passes to ``to`` from the other side."""
+
+    kind: Literal["transfer_territory"]
+    to: Name
+    share: Share
+
+
+Event = Annotated[
+    SetParameter | Deploy | Withdraw | Toggle | BudgetShock | TransferTerritory,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Focus(Strict):
+    """Whose decline the outcome regimes describe."""
+
+    power: Name
+    rival: Name
+    ally: Name
+
+
+class Scenario(Strict):
+    """A complete, validated scenario."""
+
+    name: Ident
+    title: str = ""
+    question: str = Field("", description="the one-line question the scenario asks")
+    description: str = ""
+    extends: str | None = None
+    start: dt.date
+    horizon_years: float = Field(5.0, gt=0, le=50)
+    until: dt.date | None = Field(None, description="end date; overrides horizon_years")
+    step: Literal["week"] = "week"
+    focus: Focus
+    actors: list[Actor] = Field(min_length=2)
+    relations: list[Relation] = Field(default_factory=list)
+    conflict: Conflict | None = None
+    influence: Influence = Field(default_factory=Influence)
+    trust: Trust
+    events: list[Event] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    # ---- derived
+
+    @property
+    def end(self) -> dt.date:
+        if self.until is not None:
+            return self.until
+        whole = int(self.horizon_years)
+        try:
+            end = self.start.replace(year=self.start.year + whole)
+        except ValueError:  # 29 February
+            end = self.start.replace(year=self.start.year + whole, day=28)
+        return end + dt.timedelta(days=round((self.horizon_years - whole) * 365.25))
+
+    @property
+    def steps(self) -> int:
+        """Number of weekly steps from start to end (rounded up)."""
+        return math.ceil((self.end - self.start).days / WEEK_DAYS)
+
+    def week_of(self, date: dt.date) -> int:
+        """Step at whose end ``date`` has been reached (0 = the start)."""
+        return math.ceil((date - self.start).days / WEEK_DAYS)
+
+    @property
+    def powers(self) -> list[Power]:
+        return [a for a in self.actors if isinstance(a, Power)]
+
+    @property
+    def locals(self) -> list[LocalState]:
+        return [a for a in self.actors if isinstance(a, LocalState)]
+
+    def relations_of(self, kind: type[Any]) -> list[Any]:
+        return [r for r in self.relations if isinstance(r, kind)]
+
+    # ---- cross-references
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        errors = list(cross_reference_problems(self))
+        if errors:
+            raise ValueError(errors[0][1])
+        return self
+
+
+def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every reference to an actor or relation that does not exist, as (key path, message).
+
+    Called by the loader to point at the offending key; the validator above only guards
+    scenarios built in Python.
+    """
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    powers = {a.name for a in s.powers}
+    locals_ = {a.name for a in s.locals}
+    names = [a.name for a in s.actors]
+    ids = [r.id for r in s.relations]
+
+    def need(path: tuple[str | int, ...], name: str, allowed: set[str], what: str) -> None:
+        if name not in allowed:
+            choices = ", ".join(sorted(allowed)) or "none defined"
+            out.append((path, f"unknown {what} {name!r} (expected one of: {choices})"))
+
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            out.append((("actors", i, "name"), f"duplicate actor name {name!r}"))
+    for i, rid in enumerate(ids):
+        if ids.index(rid) != i:
+            out.append((("relations", i, "id"), f"duplicate relation id {rid!r}"))
+    if not powers:
+        out.append((("actors",), "a scenario needs at least one power (kind: power)"))
+    if not locals_:
+        out.append((("actors",), "a scenario needs at least one local state (kind: local)"))
+    for key, name in (("power", s.focus.power), ("rival", s.focus.rival)):
+        need(("focus", key), name, powers, "power")
+    need(("focus", "ally"), s.focus.ally, locals_, "local state")
+    for i, a in enumerate(s.actors):
+        if isinstance(a, Power):
+            for name in a.allocation:
+                need(("actors", i, "allocation", name), name, locals_, "local state")
+        else:
+            for field in ("trust", "affinity"):
+                for name in getattr(a, field):
+                    need(("actors", i, field, name), name, powers, "power")
+    for i, r in enumerate(s.relations):
+        if isinstance(r, Alliance | ArmsSupport):
+            need(("relations", i, "patron"), r.patron, powers, "power")
+            need(("relations", i, "client"), r.client, locals_, "local state")
+        elif isinstance(r, Peacekeeping):
+            need(("relations", i, "sponsor"), r.sponsor, powers, "power")
+            for j, party in enumerate(r.parties):
+                need(("relations", i, "parties", j), party, locals_, "local state")
+    if s.conflict is not None:
+        c = s.conflict
+        for j, side in enumerate(c.sides):
+            need(("conflict", "sides", j), side, locals_, "local state")
+        if len(set(c.sides)) != 2:
+            out.append((("conflict", "sides"), "expected two different local states"))
+        for field in ("territory", "aspiration"):
+            mapping = getattr(c, field)
+            if set(mapping) != set(c.sides):
+                out.append(
+                    (("conflict", field), f"expected one entry per side {c.sides}, got {list(mapping)}")
+                )
+        shares = list(c.territory.values())
+        if all(isinstance(v, float) for v in shares) and abs(sum(shares) - 1.0) > 1e-9:
+            out.append((("conflict", "territory"), f"shares must sum to 1, got {sum(shares):g}"))
+    if s.end <= s.start:
+        out.append((("until",), f"end {s.end} must be after start {s.start}"))
+    by_id = {r.id: r for r in s.relations}
+    kinds = {
+        "deploy": Peacekeeping,
+        "withdraw": Peacekeeping,
+        "start_support": ArmsSupport,
+        "stop_support": ArmsSupport,
+        "form_alliance": Alliance,
+        "end_alliance": Alliance,
+    }
+    event_ids = [e.id for e in s.events]
+    for i, e in enumerate(s.events):
+        if event_ids.index(e.id) != i:
+            out.append((("events", i, "id"), f"duplicate event id {e.id!r}"))
+        if not s.start <= e.date <= s.end:
+            out.append(
+                (("events", i, "date"), f"expected a date within {s.start}..{s.end}, got {e.date}")
+            )
+        if e.kind in kinds:
+            rel = by_id.get(e.relation)
+            want = kinds[e.kind]
+            if rel is None or not isinstance(rel, want):
+                have = sorted(r.id for r in s.relations if isinstance(r, want))
+                out.append(
+                    (
+                        ("events", i, "relation"),
+                        f"unknown {want.__name__.lower()} relation {e.relation!r} "
+                        f"(expected one of: {', '.join(have) or 'none defined'})",
+                    )
+                )
+        elif isinstance(e, BudgetShock):
+            need(("events", i, "actor"), e.actor, powers, "power")
+        elif isinstance(e, TransferTerritory):
+            sides = set(s.conflict.sides) if s.conflict else set()
+            need(("events", i, "to"), e.to, sides, "side of the conflict")
+        elif isinstance(e, SetParameter):
+            problem = settable_problem(s, e.path)
+            if problem:
+                out.append((("events", i, "path"), problem))
+    return out
+
+
+def settable_problem(s: Scenario, path: str) -> str | None:
+    """Why an event cannot set ``path`` (None if it can): it must name a numeric parameter."""
+    parts = path.split(".")
+    if parts[0] in ("actors", "relations"):
+        items = {a.name: a for a in s.actors} if parts[0] == "actors" else {
+            r.id: r for r in s.relations
+        }
+        if parts[1] not in items:
+            return f"unknown {parts[0][:-1]} {parts[1]!r} in path {path!r}"
+        obj: Any = items[parts[1]]
+    else:
+        obj = getattr(s, parts[0])
+        if obj is None:
+            return f"the scenario has no {parts[0]!r} section"
+    field = parts[-1]
+    value = getattr(obj, field, None) if field in type(obj).model_fields else None
+    if field not in type(obj).model_fields or isinstance(value, bool | str | list | dict):
+        return f"{path!r} is not a numeric parameter"
+    return None
