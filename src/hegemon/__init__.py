@@ -1,0 +1,34 @@
+"""hegemon: an agent-based simulation of geopolitical influence, built on Mesa.
+
+>>> import hegemon
+>>> results = hegemon.run(hegemon.load_scenario("baseline"), replicates=10, seed=1)
+>>> results.summary.columns[:6].tolist()
+['scenario', 'step', 'date', 'metric', 'actor', 'target']
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["Results", "Scenario", "load_scenario", "run"]
+
+if TYPE_CHECKING:
+    from hegemon.api import run
+    from hegemon.results import Results
+    from hegemon.scenario import Scenario, load_scenario
+
+_LAZY = {
+    "run": "hegemon.api",
+    "Results": "hegemon.results",
+    "Scenario": "hegemon.scenario",
+    "load_scenario": "hegemon.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public API on first use, so that ``hegemon --help`` stays fast."""
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hegemon' has no attribute {name!r}")

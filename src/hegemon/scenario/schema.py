@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from hegemon.scenario.distributions import Param
 
@@ -316,10 +316,12 @@ class Scenario(Strict):
     # ---- cross-references
 
     @model_validator(mode="after")
-    def _check_references(self) -> Scenario:
-        errors = list(cross_reference_problems(self))
+    def _check_references(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get("defer_references"):
+            return self  # the loader checks them itself, to point at the offending key
+        errors = cross_reference_problems(self)
         if errors:
-            raise ValueError(errors[0][1])
+            raise ValueError("; ".join(message for _, message in errors))
         return self
 
 

@@ -180,8 +180,7 @@ def _compose(text: str) -> Node | None:
         char = err.character if isinstance(err.character, str) else chr(err.character)
         raise _Fail(
             line,
-            f"the file contains a non-printable character #x{ord(char):02x}; "
-            f"is it a binary file?",
+            f"the file contains a non-printable character #x{ord(char):02x}; is it a binary file?",
         ) from None
     except yaml.composer.ComposerError as err:
         if err.context and err.context.startswith("expected a single document"):
@@ -250,16 +249,21 @@ class _Builder:
 
     def enter(self, node: Node, prefix: tuple[str | int, ...]) -> None:
         if id(node) in self.active:
-            raise _Fail(_line(node), "an alias refers to itself (recursive data)", _path_text(prefix))
+            raise _Fail(
+                _line(node), "an alias refers to itself (recursive data)", _path_text(prefix)
+            )
         self.active.add(id(node))
 
     def check_tag(self, node: Node, expected: str, prefix: tuple[str | int, ...]) -> None:
         if node.tag != expected:
-            raise _Fail(
-                _line(node),
-                f"tags are not allowed (found {_short_tag(node.tag)!r}); use plain YAML values",
-                _path_text(prefix),
-            )
+            raise self.tag_error(node, prefix)
+
+    def tag_error(self, node: Node, prefix: tuple[str | int, ...]) -> _Fail:
+        return _Fail(
+            _line(node),
+            f"tags are not allowed (found {_short_tag(node.tag)!r}); use plain YAML values",
+            _path_text(prefix),
+        )
 
     def build(self, node: Node, prefix: tuple[str | int, ...], depth: int) -> Any:
         self.tick(node, prefix)
@@ -294,7 +298,7 @@ class _Builder:
     def scalar(self, node: ScalarNode, prefix: tuple[str | int, ...]) -> Any:
         construct = _SCALAR_CONSTRUCTORS.get(node.tag)
         if construct is None:
-            self.check_tag(node, _STR, prefix)
+            raise self.tag_error(node, prefix)
         try:
             return construct(self.constructor, node)
         except Exception:
@@ -314,7 +318,7 @@ class _Builder:
                 _path_text(prefix),
             )
         if node.tag not in _SCALAR_CONSTRUCTORS:
-            self.check_tag(node, _STR, prefix)
+            raise self.tag_error(node, prefix)
         return node.value  # non-string scalars keep the text as written: `1: x` -> "1"
 
     def pairs(
@@ -515,10 +519,10 @@ def _discriminator(ctx: Mapping[str, Any]) -> str | None:
 
 def _merge(msgs: list[_Msg]) -> str:
     unique = list(dict.fromkeys(msgs))
-    if len(unique) > 1 and all(m.expected is not None for m in unique):
-        if len({m.got for m in unique}) == 1:
-            expected = " or ".join(dict.fromkeys(m.expected for m in unique if m.expected))
-            return _one_line(_Msg(expected, unique[0].got).render())
+    same_input = len({m.got for m in unique}) == 1
+    if len(unique) > 1 and same_input and all(m.expected is not None for m in unique):
+        expected = " or ".join(dict.fromkeys(m.expected for m in unique if m.expected))
+        return _one_line(_Msg(expected, unique[0].got).render())
     return _one_line("; ".join(dict.fromkeys(m.render() for m in unique)))
 
 
@@ -550,7 +554,7 @@ _EXPECTED = {
     "dataclass_exact_type": "a mapping of keys",
     "date_parsing": "a date YYYY-MM-DD",
     "date_from_datetime_parsing": "a date YYYY-MM-DD",
-    "date_from_datetime_inexact": "a date YYYY-MM-DD (without a time)",
+    "date_from_datetime_inexact": "a date YYYY-MM-DD",
     "date_type": "a date YYYY-MM-DD",
     "date_past": "a date in the past",
     "date_future": "a date in the future",
@@ -575,6 +579,7 @@ _BOUNDS = {
     "less_than_equal": ("le", "<="),
 }
 _DETAIL_TYPES = {"date_parsing", "date_from_datetime_parsing", "datetime_parsing", "time_parsing"}
+_DATE_LIKE = re.compile(r"'[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")  # pydantic's detail only helps then
 
 
 def _describe(
@@ -595,13 +600,17 @@ def _describe(
         name, op = _BOUNDS[kind]
         bound = ctx.get(name)
         what = "a date" if isinstance(bound, date) else "a number"
+        if isinstance(bound, float) and bound.is_integer() and abs(bound) < 1e15:
+            bound = int(bound)  # ge=0 on a float field: say ">= 0", not ">= 0.0"
         return _Msg(f"{what} {op} {_show(bound)}", got)
     if kind == "multiple_of":
         return _Msg(f"a multiple of {_show(ctx.get('multiple_of'))}", got)
     if kind in ("literal_error", "enum"):
         return _Msg(_one_of(str(ctx.get("expected", ""))), got)
     if kind == "union_tag_invalid":
-        return _Msg(_one_of(str(ctx.get("expected_tags", "")), always_list=True), _show(ctx.get("tag")))
+        return _Msg(
+            _one_of(str(ctx.get("expected_tags", "")), always_list=True), _show(ctx.get("tag"))
+        )
     if kind == "union_tag_not_found":
         tags = _union_tags(model, loc, _discriminator(ctx))
         hint = f" (expected one of {', '.join(map(repr, tags))})" if tags else ""
@@ -624,7 +633,7 @@ def _describe(
     if kind == "assertion_error":
         return _Msg(text=str(err.get("msg", "")).removeprefix("Assertion failed, "))
     if kind in _EXPECTED:
-        if kind in _DETAIL_TYPES and isinstance(ctx.get("error"), str):
+        if kind in _DETAIL_TYPES and isinstance(ctx.get("error"), str) and _DATE_LIKE.match(got):
             got = f"{got} ({ctx['error']})"
         if kind == "string_type" and _is_plain_scalar(value):
             got = f"{got} (put it in quotes to make it text)"
@@ -692,7 +701,9 @@ def _unwrap(tp: Any) -> list[Any]:
 
 def _fields(tp: Any) -> dict[str, Any] | None:
     """Input key -> annotation of a pydantic model or dataclass, or None for other types."""
-    fields = getattr(tp, "__pydantic_fields__", None) if isinstance(tp, type) else None
+    if not isinstance(tp, type):
+        return None
+    fields = getattr(tp, "__pydantic_fields__", None) or getattr(tp, "model_fields", None)
     if not isinstance(fields, dict):
         return None
     keys: dict[str, Any] = {}
@@ -715,9 +726,9 @@ def _step(tp: Any, seg: str | int) -> list[Any]:
         if len(args) == 2 and args[1] is Ellipsis:
             return _unwrap(args[0])
         return _unwrap(args[seg]) if 0 <= seg < len(args) else []
-    if isinstance(seg, int) and issubclass(origin, Sequence | set | frozenset) and args:
-        if not issubclass(origin, str | bytes):
-            return _unwrap(args[0])
+    is_collection = issubclass(origin, Sequence | set | frozenset)
+    if isinstance(seg, int) and is_collection and args and not issubclass(origin, str | bytes):
+        return _unwrap(args[0])
     if isinstance(seg, str) and issubclass(origin, Mapping) and len(args) == 2:
         return _unwrap(args[1])
     return []

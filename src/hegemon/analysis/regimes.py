@@ -1,0 +1,50 @@
+"""Outcome regimes: what each replicate's five years amount to, for the focal power.
+
+Checked in this order, the first that applies wins:
+
+- ``collapse``: the ceasefire collapsed before the horizon.
+- ``retreat``: the focal power's peacekeepers, deployed at the start, have all left.
+- ``consolidation``: the focal power's regional influence did not fall.
+- ``managed_decline``: the focal power's influence fell although it paid for the region
+  (peacekeeping or other regional spending), its ally's trust in it fell, and its rival's
+  influence rose: the seed article's reading of the 2020 ceasefire.
+- ``erosion``: influence fell without the full signature of managed decline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hegemon.scenario.schema import Focus
+
+REGIMES = ("managed_decline", "consolidation", "erosion", "retreat", "collapse")
+
+
+def classify(outcomes: pd.DataFrame, focus: Focus) -> pd.Series:
+    """The regime of every replicate (a categorical Series aligned with ``outcomes``)."""
+    p, rival, ally = focus.power, focus.rival, focus.ally
+    n = len(outcomes)
+
+    def col(name: str, default: float = np.nan) -> np.ndarray:
+        return outcomes[name].to_numpy() if name in outcomes else np.full(n, default)
+
+    collapsed = ~col("ceasefire_held", True).astype(bool)
+    deployed = col(f"peacekeepers_start__{p}", 0.0) > 0
+    retreated = deployed & (col(f"peacekeepers_end__{p}", 0.0) <= 0)
+    fell = col(f"influence_change__{p}") < 0
+    paid = col(f"regional_cost_cum_musd__{p}", 0.0) > 0
+    ally_lost = col(f"trust_change__{ally}__{p}") < 0
+    rival_up = col(f"influence_change__{rival}") > 0
+    regime = np.select(
+        [collapsed, retreated, ~fell, paid & ally_lost & rival_up],
+        ["collapse", "retreat", "consolidation", "managed_decline"],
+        default="erosion",
+    )
+    return pd.Series(pd.Categorical(regime, categories=REGIMES), index=outcomes.index)
+
+
+def regime_shares(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Share of replicates in each regime, per scenario (rows) and regime (columns)."""
+    counts = pd.crosstab(outcomes["scenario"], outcomes["regime"], normalize="index")
+    return counts.reindex(columns=list(REGIMES), fill_value=0.0)

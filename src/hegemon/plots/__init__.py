@@ -1,0 +1,79 @@
+"""Plots of hegemon ensemble results.
+
+``hegemon.plots.style`` (colours, look) is light; the figure functions live in
+``hegemon.plots.figures`` and import matplotlib, which is loaded only when one of them is first
+accessed here (``from hegemon.plots import draw_all``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from hegemon.plots.style import (
+    ACTOR_COLOURS,
+    REGIME_COLOURS,
+    SCENARIO_COLOURS,
+    SCENARIO_STYLE,
+    actor_colour,
+    apply_style,
+    regime_colour,
+    scenario_colour,
+    style_context,
+)
+
+if TYPE_CHECKING:
+    from hegemon.plots.figures import (
+        FIGURES,
+        available_figures,
+        cost_figure,
+        decline_curve_figure,
+        draw_all,
+        fan_chart,
+        influence_figure,
+        influence_over_figure,
+        peacekeepers_figure,
+        regime_figure,
+        survival_figure,
+        territory_figure,
+        trust_figure,
+    )
+
+_FIGURE_NAMES = (
+    "FIGURES",
+    "available_figures",
+    "cost_figure",
+    "decline_curve_figure",
+    "draw_all",
+    "fan_chart",
+    "influence_figure",
+    "influence_over_figure",
+    "peacekeepers_figure",
+    "regime_figure",
+    "survival_figure",
+    "territory_figure",
+    "trust_figure",
+)
+
+__all__ = [
+    "ACTOR_COLOURS",
+    "REGIME_COLOURS",
+    "SCENARIO_COLOURS",
+    "SCENARIO_STYLE",
+    "actor_colour",
+    "apply_style",
+    "regime_colour",
+    "scenario_colour",
+    "style_context",
+    *_FIGURE_NAMES,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FIGURE_NAMES:
+        return getattr(importlib.import_module("hegemon.plots.figures"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,1084 @@
+"""Standard figures for hegemon ensemble results.
+
+Every function takes the stable results frames (``summary``: one row per
+scenario/step/metric/actor/target with ``mean, q05 .. q95``; ``outcomes``: one row per
+replicate with ``scenario, replicate, regime``) and returns a :class:`matplotlib.figure.Figure`.
+
+* Figures are built with ``matplotlib.figure.Figure`` directly: no pyplot state, no backend
+  switch, safe in threads and notebooks (a returned Figure displays inline in Jupyter).
+* Artists are styled explicitly, so the output does not depend on the caller's ``rcParams``.
+* A frame holding one scenario gives the scenario's figure; a frame holding several gives a
+  comparison: one line/fan per scenario on shared axes, coloured by scenario order.
+* Metrics absent from ``summary`` make the figure functions raise ``ValueError``;
+  :func:`draw_all` skips those figures instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from hegemon.plots import style as st
+
+__all__ = [
+    "FIGURES",
+    "available_figures",
+    "cost_figure",
+    "decline_curve_figure",
+    "draw_all",
+    "fan_chart",
+    "influence_figure",
+    "influence_over_figure",
+    "peacekeepers_figure",
+    "regime_figure",
+    "survival_figure",
+    "territory_figure",
+    "trust_figure",
+]
+
+QUANTILES = ("q05", "q25", "q50", "q75", "q95")
+SHARE_KINDS = ("index", "percent")
+SAVE_DPI = 160
+COST_METRICS = ("regional_cost_cum_musd", "peacekeeping_cost_cum_musd")
+
+FigureFunction = Callable[[pd.DataFrame | None, pd.DataFrame | None], Figure]
+
+
+# --- data helpers ----------------------------------------------------------------------------
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _metric_rows(summary: pd.DataFrame | None, metric: str) -> pd.DataFrame:
+    if summary is None or summary.empty or "metric" not in summary.columns:
+        return pd.DataFrame(columns=["scenario", "metric", "actor", "target"])
+    return summary[summary["metric"] == metric]
+
+
+def _has(summary: pd.DataFrame | None, metric: str, actor: str | None = None) -> bool:
+    rows = _metric_rows(summary, metric)
+    if actor is not None and not rows.empty:
+        rows = rows[rows["actor"] == actor]
+    return not rows.empty
+
+
+def _require(summary: pd.DataFrame | None, metric: str) -> pd.DataFrame:
+    rows = _metric_rows(summary, metric)
+    if rows.empty:
+        known = [] if summary is None or "metric" not in summary else summary["metric"].unique()
+        raise ValueError(
+            f"summary has no rows for metric {metric!r} (metrics present: "
+            f"{', '.join(sorted(map(str, known))) or 'none'})"
+        )
+    return rows
+
+
+def _scenarios(frame: pd.DataFrame | None) -> list[str]:
+    """Scenario names in order of first appearance."""
+    if frame is None or frame.empty or "scenario" not in frame.columns:
+        return []
+    return [str(s) for s in pd.unique(frame["scenario"].dropna())]
+
+
+def _by_scenario(frame: pd.DataFrame, scenarios: Sequence[str]) -> dict[str, pd.DataFrame]:
+    if len(scenarios) <= 1:
+        return {scenarios[0] if scenarios else "": frame}
+    names = frame["scenario"].astype(str)
+    return {s: frame[names == s] for s in scenarios}
+
+
+def _x(rows: pd.DataFrame) -> np.ndarray:
+    """x values of a series: dates when the frame has them, else step numbers."""
+    if "date" in rows.columns and rows["date"].notna().any():
+        return pd.to_datetime(rows["date"]).to_numpy()
+    return rows["step"].to_numpy(dtype=float)
+
+
+def _series(
+    summary: pd.DataFrame, metric: str, *, actor: str | None = None, target: str | None = None
+) -> pd.DataFrame:
+    """One series (x, mean, q05..q95) sorted by x; empty frame when nothing matches."""
+    rows = _metric_rows(summary, metric)
+    if actor is not None:
+        rows = rows[rows["actor"] == actor]
+    if target is not None:
+        rows = rows[rows["target"] == target]
+    columns = ["x", "mean", *QUANTILES]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    if "scenario" in rows.columns and rows["scenario"].nunique() > 1:
+        raise ValueError(
+            f"{metric!r}: the frame holds several scenarios; pass one scenario's rows per call"
+        )
+    data = pd.DataFrame({"x": _x(rows)})
+    for col in ("mean", *QUANTILES):
+        values = rows[col] if col in rows.columns else rows["mean"]
+        data[col] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    data = data.sort_values("x", kind="stable").reset_index(drop=True)
+    if data["x"].duplicated().any():
+        what = f"metric={metric!r} actor={actor!r} target={target!r}"
+        raise ValueError(
+            f"{what}: several rows per date; select the actor/target (and scenario) to plot"
+        )
+    return data
+
+
+def _is_dates(x: np.ndarray) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.datetime64)
+
+
+def _xnum(x: Any) -> float:
+    """A position on an x axis (dates become matplotlib date numbers)."""
+    if isinstance(x, np.datetime64 | pd.Timestamp):
+        return float(mdates.date2num(pd.Timestamp(x)))
+    return float(x)
+
+
+def _anniversaries(x: np.ndarray, years: Iterable[int]) -> list[tuple[int, int]]:
+    """(years, index) of the last point at or before each anniversary of the first date.
+
+    An anniversary at most one step past the last date still counts (261 weekly steps end a
+    few days short of five calendar years).
+    """
+    if len(x) == 0 or not _is_dates(x):
+        return []
+    start = pd.Timestamp(x[0])
+    step = pd.Timedelta(np.median(np.diff(x))) if len(x) > 1 else pd.Timedelta(days=7)
+    out = []
+    for k in years:
+        mark = start + pd.DateOffset(years=k)
+        if mark > pd.Timestamp(x[-1]) + step:
+            continue
+        idx = int(np.searchsorted(x, np.datetime64(mark), side="right")) - 1
+        out.append((k, max(idx, 0)))
+    return out
+
+
+# --- styling helpers -------------------------------------------------------------------------
+
+
+def _title(what: str, scenarios: Sequence[str]) -> str:
+    if not scenarios:
+        return what
+    if len(scenarios) == 1:
+        return f"{what} — scenario: {scenarios[0]}"
+    if len(scenarios) <= 3:
+        return f"{what} — {' vs '.join(scenarios)}"
+    return f"{what} — {len(scenarios)} scenarios compared"
+
+
+def _suptitle(fig: Figure, text: str) -> None:
+    fig.suptitle(
+        text,
+        x=0.01,
+        ha="left",
+        fontsize=st.TITLE_SIZE,
+        fontweight="bold",
+        color=st.TEXT,
+    )
+
+
+def _panel_title(ax: Axes, text: str) -> None:
+    ax.set_title(text, loc="left", fontsize=st.PANEL_TITLE_SIZE, fontweight="bold", pad=6)
+
+
+def _subtitle(ax: Axes, text: str) -> None:
+    """A quiet one-line note above a single-panel figure's axes."""
+    ax.set_title(text, loc="left", fontsize=st.NOTE_SIZE + 0.5, color=st.MUTED, pad=8)
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+
+def _money(v: float, _pos: Any = None) -> str:
+    return f"{v:,.0f}"
+
+
+def _y_axis(ax: Axes, kind: str) -> None:
+    if kind == "index":
+        ax.set_ylim(0.0, 1.0)
+        ax.yaxis.set_major_locator(MultipleLocator(0.25))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    elif kind == "percent":
+        ax.set_ylim(0.0, 1.0)
+        ax.yaxis.set_major_locator(MultipleLocator(0.25))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    else:
+        ax.set_ylim(bottom=0.0)
+        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+
+
+def _fan_handle(colour: str, linestyle: str = "-") -> tuple[Patch, Line2D]:
+    band = Patch(facecolor=colour, alpha=st.BAND_ALPHA_50, linewidth=0)
+    return band, Line2D([], [], color=colour, linewidth=st.LINE_WIDTH, linestyle=linestyle)
+
+
+def _band_key() -> tuple[list[Any], list[str]]:
+    both = 1.0 - (1.0 - st.BAND_ALPHA_90) * (1.0 - st.BAND_ALPHA_50)
+    handles = [
+        Line2D([], [], color=st.NEUTRAL, linewidth=st.LINE_WIDTH),
+        Patch(facecolor=st.NEUTRAL, alpha=both, linewidth=0),
+        Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_90, linewidth=0),
+    ]
+    return handles, ["Median", "Middle 50% of runs", "Middle 90% of runs"]
+
+
+def _legend(fig: Figure, handles: list[Any], labels: list[str], *, max_cols: int = 6) -> None:
+    if not handles:
+        return
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=min(len(handles), max_cols),
+        frameon=False,
+        fontsize=st.LEGEND_SIZE,
+        handlelength=2.2,
+        columnspacing=1.6,
+        labelcolor=st.TEXT,
+    )
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained", facecolor="white")
+    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.06)
+    return fig
+
+
+def _grid(
+    fig: Figure, nrows: int, ncols: int, used: set[tuple[int, int]], *, sharey: bool
+) -> dict[tuple[int, int], Axes]:
+    """Shared-axes grid with only the ``used`` cells kept (tick labels fixed up)."""
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=sharey, squeeze=False)
+    kept: dict[tuple[int, int], Axes] = {}
+    for r in range(nrows):
+        for c in range(ncols):
+            if (r, c) in used:
+                kept[(r, c)] = axes[r, c]
+            else:
+                fig.delaxes(axes[r, c])
+    for (r, c), ax in kept.items():
+        st.style_axes(ax)
+        if not any((rr, c) in used for rr in range(r + 1, nrows)):
+            ax.tick_params(axis="x", labelbottom=True)  # nothing below: show the dates here
+        if sharey and c > 0 and not any((r, cc) in used for cc in range(c)):
+            ax.tick_params(axis="y", labelleft=True)
+    return kept
+
+
+def _end_labels(ax: Axes, kind: str) -> None:
+    """Write each median's final value just right of its line end, nudged apart."""
+    ends = []
+    for line in ax.get_lines():
+        if str(line.get_label()).startswith("_"):
+            continue
+        xs, ys = np.asarray(line.get_xdata()), np.asarray(line.get_ydata(), dtype=float)
+        ok = np.flatnonzero(~np.isnan(ys))
+        if ok.size:
+            ends.append((float(ys[ok[-1]]), _xnum(xs[ok[-1]]), line.get_color()))
+    if not ends:
+        return
+    ends.sort(key=lambda e: e[0])
+    lo, hi = ax.get_ylim()
+    gap = 0.06 * (hi - lo)
+    previous = -math.inf
+    for value, x, colour in ends:
+        ypos = max(value, previous + gap)
+        previous = ypos
+        text = f"{value:.0%}" if kind == "percent" else _money(value)
+        ax.annotate(
+            text,
+            xy=(x, ypos),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=st.NOTE_SIZE,
+            color=colour,
+            fontweight="bold",
+            annotation_clip=False,
+        )
+
+
+# --- the fan chart ---------------------------------------------------------------------------
+
+
+def fan_chart(
+    ax: Axes,
+    summary: pd.DataFrame,
+    metric: str,
+    *,
+    actor: str | None = None,
+    target: str | None = None,
+    colour: str | None = None,
+    label: str | None = None,
+    linestyle: str = "-",
+) -> None:
+    """Draw one series on ``ax``: 90% band (q05-q95), 50% band (q25-q75), median line.
+
+    ``summary`` must hold one scenario for the selected metric/actor/target (filter it first
+    to overlay scenarios, each with its own ``colour`` and ``label``). The bands are
+    PolyCollections with gids ``fan90`` and ``fan50``, drawn in that order under the median
+    line, whose label is ``label`` (default: the actor, else the metric). The default colour
+    is the actor's colour. Raises ``ValueError`` when no row matches.
+    """
+    data = _series(summary, metric, actor=actor, target=target)
+    if data.empty:
+        raise ValueError(f"no rows for metric={metric!r} actor={actor!r} target={target!r}")
+    if colour is None:
+        colour = st.actor_colour(actor) if actor is not None else st.NEUTRAL
+    if label is None:
+        label = str(actor) if actor is not None else metric
+    x = data["x"].to_numpy()
+    ax.fill_between(
+        x,
+        data["q05"].to_numpy(),
+        data["q95"].to_numpy(),
+        color=colour,
+        alpha=st.BAND_ALPHA_90,
+        linewidth=0,
+        zorder=1.5,
+        gid="fan90",
+        label=f"_{label} 90%",
+    )
+    ax.fill_between(
+        x,
+        data["q25"].to_numpy(),
+        data["q75"].to_numpy(),
+        color=colour,
+        alpha=st.BAND_ALPHA_50,
+        linewidth=0,
+        zorder=1.6,
+        gid="fan50",
+        label=f"_{label} 50%",
+    )
+    ax.plot(
+        x,
+        data["q50"].to_numpy(),
+        color=colour,
+        linewidth=st.LINE_WIDTH,
+        linestyle=linestyle,
+        solid_capstyle="round",
+        zorder=2.5,
+        label=label,
+    )
+    ax.margins(x=0)
+    if _is_dates(x):
+        _date_axis(ax)
+
+
+# --- generic fan-panel figures ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Series:
+    metric: str
+    actor: str | None
+    target: str | None
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class _Panel:
+    title: str
+    series: tuple[_Series, ...]
+
+
+def _fan_panels(
+    summary: pd.DataFrame,
+    *,
+    what: str,
+    panels: list[_Panel],
+    ylabel: str,
+    kind: str,
+    ncols: int,
+    context: bool = False,
+    end_labels: bool = False,
+    panel_size: tuple[float, float] = (4.2, 2.9),
+    note: str | None = None,
+) -> Figure:
+    """Fan charts in a grid of panels.
+
+    One scenario: each panel overlays its series in their own colours. Several scenarios:
+    each series gets its own panel (rows = original panels) overlaying the scenarios.
+    """
+    metrics = {s.metric for p in panels for s in p.series}
+    frame = summary[summary["metric"].isin(metrics)]
+    scenarios = _scenarios(frame)
+    multi = len(scenarios) > 1
+    frames = _by_scenario(frame, scenarios)
+
+    if multi and any(len(p.series) > 1 for p in panels):
+        ncols = max(len(p.series) for p in panels)
+        cells = [
+            (r, c, _Panel(f"{p.title}: {s.label}", (s,)))
+            for r, p in enumerate(panels)
+            for c, s in enumerate(p.series)
+        ]
+    else:
+        ncols = max(1, min(ncols, len(panels)))
+        cells = [(i // ncols, i % ncols, p) for i, p in enumerate(panels)]
+    nrows = max(r for r, _, _ in cells) + 1
+    single_axes = len(cells) == 1
+    width = panel_size[0] * ncols + (1.6 if single_axes else 0.4)
+    height = panel_size[1] * nrows + (1.3 if single_axes else 1.1)
+    fig = _new_figure(width, height)
+    axes = _grid(fig, nrows, ncols, {(r, c) for r, c, _ in cells}, sharey=kind in SHARE_KINDS)
+
+    for r, c, panel in cells:
+        ax = axes[(r, c)]
+        drawn = 0
+        if multi:
+            for i, scen in enumerate(scenarios):
+                for s in panel.series:
+                    sub = frames[scen]
+                    if _series(sub, s.metric, actor=s.actor, target=s.target).empty:
+                        continue
+                    fan_chart(
+                        ax,
+                        sub,
+                        s.metric,
+                        actor=s.actor,
+                        target=s.target,
+                        colour=st.scenario_colour(i),
+                        label=scen,
+                        linestyle=st.scenario_linestyle(i),
+                    )
+                    drawn += 1
+        else:
+            if context:
+                own = {(s.actor, s.target) for s in panel.series}
+                for p in panels:
+                    for s in p.series:
+                        if (s.actor, s.target) in own:
+                            continue
+                        data = _series(frame, s.metric, actor=s.actor, target=s.target)
+                        if not data.empty:
+                            ax.plot(
+                                data["x"].to_numpy(),
+                                data["q50"].to_numpy(),
+                                color=st.CONTEXT,
+                                linewidth=1.1,
+                                zorder=1.2,
+                                label="_context",
+                            )
+            for s in panel.series:
+                if _series(frame, s.metric, actor=s.actor, target=s.target).empty:
+                    continue
+                fan_chart(
+                    ax,
+                    frame,
+                    s.metric,
+                    actor=s.actor,
+                    target=s.target,
+                    colour=s.colour,
+                    label=s.label,
+                )
+                drawn += 1
+        if not drawn:
+            ax.text(
+                0.5,
+                0.5,
+                "no data",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color=st.MUTED,
+                fontsize=st.NOTE_SIZE,
+            )
+        if single_axes and note:
+            _subtitle(ax, note)
+        elif not single_axes:
+            _panel_title(ax, panel.title)
+        if c == 0 or kind not in SHARE_KINDS:
+            ax.set_ylabel(ylabel)
+        _y_axis(ax, kind)
+        if end_labels and drawn:
+            _end_labels(ax, kind)
+
+    # legend: series (when panels overlay several) or scenarios, then the band key
+    handles: list[Any] = []
+    labels: list[str] = []
+    if multi:
+        for i, scen in enumerate(scenarios):
+            handles.append(_fan_handle(st.scenario_colour(i), st.scenario_linestyle(i)))
+            labels.append(scen)
+    elif any(len(p.series) > 1 for p in panels) or single_axes:
+        seen: dict[str, str] = {}
+        for p in panels:
+            for s in p.series:
+                seen.setdefault(s.label, s.colour)
+        for lab, col in seen.items():
+            handles.append(_fan_handle(col))
+            labels.append(lab)
+    if context and not multi and len(panels) > 1:
+        handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
+        labels.append("Other powers (median)")
+    key_h, key_l = _band_key()
+    _legend(fig, handles + key_h, labels + key_l)
+    _suptitle(fig, _title(what, scenarios))
+    return fig
+
+
+def _wrap_cols(n: int, max_cols: int = 3) -> int:
+    if n <= max_cols:
+        return n
+    rows = math.ceil(n / max_cols)
+    return math.ceil(n / rows)
+
+
+# --- standard figures ------------------------------------------------------------------------
+
+
+def influence_figure(summary: pd.DataFrame) -> Figure:
+    """Influence (0-1) of each power over time: one panel per power, other powers in grey."""
+    rows = _require(summary, "influence")
+    powers = st.order_actors(rows["actor"])
+    panels = [
+        _Panel(p, (_Series("influence", p, None, p, st.actor_colour(p)),)) for p in powers
+    ]
+    return _fan_panels(
+        rows,
+        what="Regional influence of each power",
+        panels=panels,
+        ylabel="Influence (0–1)",
+        kind="index",
+        ncols=_wrap_cols(len(panels)),
+        context=True,
+    )
+
+
+def influence_over_figure(summary: pd.DataFrame) -> Figure:
+    """Influence (0-1) of each power over each local state: grid of local state × power."""
+    rows = _require(summary, "influence_over")
+    powers = st.order_actors(rows["actor"])
+    states = st.order_actors(rows["target"])
+    panels = [
+        _Panel(
+            f"{p} in {t}",
+            (_Series("influence_over", p, t, p, st.actor_colour(p)),),
+        )
+        for t in states
+        for p in powers
+    ]
+    return _fan_panels(
+        rows,
+        what="Influence over each local state",
+        panels=panels,
+        ylabel="Influence (0–1)",
+        kind="index",
+        ncols=len(powers),
+        panel_size=(3.6, 2.5),
+    )
+
+
+def trust_figure(summary: pd.DataFrame) -> Figure:
+    """Each local state's trust (0-1) in each power: one panel per local state."""
+    rows = _require(summary, "trust")
+    states = st.order_actors(rows["actor"])
+    panels = []
+    for s in states:
+        powers = st.order_actors(rows.loc[rows["actor"] == s, "target"])
+        series = tuple(_Series("trust", s, p, p, st.actor_colour(p)) for p in powers)
+        panels.append(_Panel(f"Trust of {s} in …", series))
+    return _fan_panels(
+        rows,
+        what="Trust of the local states in the powers",
+        panels=panels,
+        ylabel="Trust (0–1)",
+        kind="index",
+        ncols=_wrap_cols(len(panels)),
+    )
+
+
+def peacekeepers_figure(summary: pd.DataFrame) -> Figure:
+    """Peacekeeping troops deployed by each power."""
+    rows = _require(summary, "peacekeepers")
+    powers = st.order_actors(rows["actor"])
+    panels = [
+        _Panel(
+            "Peacekeepers deployed",
+            tuple(_Series("peacekeepers", p, None, p, st.actor_colour(p)) for p in powers),
+        )
+    ]
+    return _fan_panels(
+        rows,
+        what="Peacekeepers deployed",
+        panels=panels,
+        ylabel="Peacekeepers (troops)",
+        kind="count",
+        ncols=1,
+        end_labels=True,
+        panel_size=(6.4, 3.6),
+        note="Troops on the ground, by power; labels give the median at the horizon",
+    )
+
+
+def cost_figure(summary: pd.DataFrame) -> Figure:
+    """Cumulative peacekeeping cost and total regional spending per power (US$ million)."""
+    specs = [
+        ("peacekeeping_cost_cum_musd", "Peacekeeping, cumulative"),
+        ("regional_cost_cum_musd", "All regional spending, cumulative"),
+    ]
+    present = [(m, t) for m, t in specs if _has(summary, m)]
+    if not present:
+        _require(summary, specs[0][0])
+    rows = summary[summary["metric"].isin([m for m, _ in present])]
+    panels = []
+    for metric, title in present:
+        powers = st.order_actors(rows.loc[rows["metric"] == metric, "actor"])
+        series = tuple(_Series(metric, p, None, p, st.actor_colour(p)) for p in powers)
+        panels.append(_Panel(title, series))
+    if len(panels) == 1:
+        note = f"{panels[0].title}; labels give the median at the horizon"
+    else:
+        note = None
+    return _fan_panels(
+        rows,
+        what="Cost of regional presence",
+        panels=panels,
+        ylabel="US\\$ million (cumulative)",
+        kind="money",
+        ncols=len(panels),
+        end_labels=True,
+        panel_size=(4.8, 3.3),
+        note=note,
+    )
+
+
+def territory_figure(summary: pd.DataFrame) -> Figure:
+    """Share of the disputed area held by each local state."""
+    rows = _require(summary, "territory")
+    states = st.order_actors(rows["actor"])
+    panels = [
+        _Panel(
+            "Share of disputed area",
+            tuple(_Series("territory", s, None, s, st.actor_colour(s)) for s in states),
+        )
+    ]
+    return _fan_panels(
+        rows,
+        what="Control of the disputed area",
+        panels=panels,
+        ylabel="Share of disputed area held",
+        kind="percent",
+        ncols=1,
+        end_labels=True,
+        panel_size=(6.4, 3.6),
+        note="Share of the disputed area held by each local state",
+    )
+
+
+def survival_figure(summary: pd.DataFrame) -> Figure:
+    """Ceasefire survival: share of runs in which the ceasefire still holds, as a step curve.
+
+    Dotted marks at one and five years (when inside the horizon) carry the surviving share.
+    """
+    rows = _require(summary, "ceasefire")
+    scenarios = _scenarios(rows)
+    multi = len(scenarios) > 1
+    frames = _by_scenario(rows, scenarios)
+    fig = _new_figure(8.0, 4.6)
+    ax = fig.add_subplot()
+    st.style_axes(ax)
+
+    marks: dict[int, float] = {}
+    handles: list[Any] = []
+    labels: list[str] = []
+    x_all: list[np.ndarray] = []
+    for i, (scen, frame) in enumerate(frames.items()):
+        data = _series(frame, "ceasefire")
+        if data.empty:
+            continue
+        x = data["x"].to_numpy()
+        y = data["mean"].to_numpy()
+        x_all.append(x)
+        colour = st.scenario_colour(i) if multi else st.NEUTRAL
+        ax.step(x, y, where="post", color=colour, linewidth=st.LINE_WIDTH, label=scen, zorder=2.5)
+        if not multi:
+            ax.fill_between(x, 0, y, step="post", color=colour, alpha=0.07, linewidth=0)
+        found = _anniversaries(x, (1, 5))
+        parts = []
+        for k, idx in found:
+            marks[k] = _xnum(pd.Timestamp(x[0]) + pd.DateOffset(years=k))
+            value = float(y[idx])
+            xm = min(marks[k], _xnum(x[-1]))
+            ax.plot(
+                [xm],
+                [value],
+                marker="o",
+                markersize=5,
+                color=colour,
+                markeredgecolor="white",
+                zorder=3,
+                label="_mark",
+            )
+            parts.append(f"{k} yr {value:.0%}")
+            if not multi:
+                near_end = (xm - _xnum(x[0])) > 0.8 * (_xnum(x[-1]) - _xnum(x[0]))
+                ax.annotate(
+                    f"{value:.0%} holding after {k} year{'s' if k > 1 else ''}",
+                    xy=(xm, value),
+                    xytext=(-8, 8) if near_end else (8, 8),
+                    textcoords="offset points",
+                    ha="right" if near_end else "left",
+                    va="bottom",
+                    fontsize=st.NOTE_SIZE + 0.5,
+                    color=st.TEXT,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+                )
+        if not found:
+            parts.append(f"end {float(y[-1]):.0%}")
+            if not multi:
+                ax.annotate(
+                    f"{float(y[-1]):.0%} holding at the horizon",
+                    xy=(_xnum(x[-1]), float(y[-1])),
+                    xytext=(-8, 8),
+                    textcoords="offset points",
+                    ha="right",
+                    fontsize=st.NOTE_SIZE + 0.5,
+                    color=st.TEXT,
+                )
+        handles.append(Line2D([], [], color=colour, linewidth=st.LINE_WIDTH))
+        labels.append(f"{scen}  ({', '.join(parts)})")
+
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for k, xm in sorted(marks.items()):
+        ax.axvline(xm, color=st.SPINE, linewidth=0.8, linestyle=(0, (1.5, 3)), zorder=1)
+        ax.text(
+            xm,
+            0.02,
+            f" {k} year{'s' if k > 1 else ''}",
+            transform=trans,
+            ha="left" if k == 1 else "right",
+            va="bottom",
+            fontsize=st.NOTE_SIZE,
+            color=st.MUTED,
+        )
+    if x_all:
+        lo = min(_xnum(x[0]) for x in x_all)
+        hi = max(_xnum(x[-1]) for x in x_all)
+        if hi > lo:
+            ax.set_xlim(lo, hi)
+        if _is_dates(x_all[0]):
+            _date_axis(ax)
+    _y_axis(ax, "percent")
+    ax.set_ylim(0.0, 1.02)
+    ax.set_ylabel("Runs with the ceasefire holding")
+    if multi:
+        _subtitle(ax, "Share of runs in which the ceasefire still holds")
+        _legend(fig, handles, labels, max_cols=2)
+    else:
+        _subtitle(ax, "Share of runs in which the ceasefire still holds")
+    _suptitle(fig, _title("Ceasefire survival", scenarios))
+    return fig
+
+
+def _ramp(colour: str, n: int) -> list[str]:
+    """``n`` shades from a light tint of ``colour`` to the colour itself."""
+    rgb = np.array(to_rgb(colour))
+    out = []
+    for t in np.linspace(0.3, 1.0, max(n, 1)):
+        out.append(to_hex(1.0 - t * (1.0 - rgb)))
+    return out
+
+
+def decline_curve_figure(summary: pd.DataFrame, power: str = "Russia") -> Figure:
+    """Money spent vs influence: ``power``'s median cumulative regional cost (x) against its
+    influence (median line, 50% band), with yearly points annotated by date.
+
+    Uses ``regional_cost_cum_musd``, or ``peacekeeping_cost_cum_musd`` when the former is
+    absent.
+    """
+    cost_metric = next((m for m in COST_METRICS if _has(summary, m, power)), None)
+    if cost_metric is None:
+        raise ValueError(f"summary has no cumulative cost rows for {power!r}")
+    if not _has(summary, "influence", power):
+        raise ValueError(f"summary has no 'influence' rows for {power!r}")
+    rows = summary[
+        summary["metric"].isin([cost_metric, "influence"]) & (summary["actor"] == power)
+    ]
+    scenarios = _scenarios(rows)
+    multi = len(scenarios) > 1
+    frames = _by_scenario(rows, scenarios)
+
+    fig = _new_figure(8.0, 5.2)
+    ax = fig.add_subplot()
+    st.style_axes(ax, grid="both")
+    handles: list[Any] = []
+    labels: list[str] = []
+    notes: list[str] = []
+    for i, (scen, frame) in enumerate(frames.items()):
+        cost = _series(frame, cost_metric, actor=power)
+        infl = _series(frame, "influence", actor=power)
+        if cost.empty or infl.empty:
+            continue
+        data = pd.merge(
+            cost[["x", "q50"]].rename(columns={"q50": "cost"}),
+            infl[["x", "q25", "q50", "q75"]],
+            on="x",
+        ).sort_values("x")
+        if data.empty:
+            continue
+        colour = st.scenario_colour(i) if multi else st.actor_colour(power)
+        cx = data["cost"].to_numpy()
+        ax.fill_between(
+            cx,
+            data["q25"].to_numpy(),
+            data["q75"].to_numpy(),
+            color=colour,
+            alpha=st.BAND_ALPHA_50 * 0.8,
+            linewidth=0,
+            zorder=1.5,
+            label="_band",
+        )
+        ax.plot(cx, data["q50"].to_numpy(), color=colour, linewidth=st.LINE_WIDTH, zorder=2.5,
+                label=scen if multi else power)
+        x = data["x"].to_numpy()
+        points = _anniversaries(x, range(0, 100))
+        if not points or points[-1][1] != len(x) - 1:
+            points.append((-1, len(x) - 1))
+        shades = _ramp(colour, len(points))
+        ys = data["q50"].to_numpy()
+        for j, ((k, idx), shade) in enumerate(zip(points, shades, strict=True)):
+            ax.scatter(
+                [cx[idx]],
+                [ys[idx]],
+                s=46,
+                color=shade,
+                edgecolors=colour if j == 0 else "white",
+                linewidths=1.0,
+                zorder=3,
+                label="_year",
+            )
+            if _is_dates(x):
+                when = pd.Timestamp(x[idx])
+                text = f"{when:%b %Y}" if not multi else (f"Y{k}" if k >= 0 else "end")
+                if k == 0 and not multi:
+                    text = f"start, {when:%b %Y}"
+            else:
+                text = f"step {x[idx]:g}"
+            rising = idx + 1 < len(ys) and ys[min(idx + 4, len(ys) - 1)] > ys[idx]
+            ax.annotate(
+                text,
+                xy=(cx[idx], ys[idx]),
+                xytext=(7, -9) if rising else (7, 7),
+                textcoords="offset points",
+                ha="left",
+                va="top" if rising else "bottom",
+                fontsize=st.NOTE_SIZE,
+                color=st.TEXT,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                zorder=4,
+            )
+        handles.append(_fan_handle(colour))
+        labels.append(scen if multi else f"{power}: median influence, middle 50% of runs")
+        notes.append(
+            f"US\\${cx[-1]:,.0f}M spent, influence {ys[0]:.2f} → {ys[-1]:.2f}"
+            + (f" ({scen})" if multi else "")
+        )
+
+    what = "regional" if cost_metric == "regional_cost_cum_musd" else "peacekeeping"
+    ax.set_xlabel(f"{power}'s cumulative {what} spending, median (US\\$ million)")
+    ax.set_ylabel(f"{power}'s influence (0–1)")
+    _y_axis(ax, "index")
+    ax.set_xlim(left=0.0)
+    ax.xaxis.set_major_formatter(FuncFormatter(_money))
+    ax.tick_params(axis="x", length=0)
+    if notes:
+        _subtitle(ax, "Median over runs: " + "; ".join(notes) if not multi else
+                  "Median path per scenario; shaded: middle 50% of runs. Points mark each year.")
+    if multi:
+        _legend(fig, handles, labels)
+    _suptitle(fig, _title(f"{power}: money spent vs influence", scenarios))
+    return fig
+
+
+def regime_figure(outcomes: pd.DataFrame) -> Figure:
+    """Share of replicates ending in each outcome regime, as labelled horizontal bars.
+
+    One panel per scenario (stacked, same regime order and x scale) when ``outcomes`` holds
+    several scenarios.
+    """
+    if outcomes is None or outcomes.empty or "regime" not in outcomes.columns:
+        raise ValueError("outcomes has no 'regime' rows")
+    frame = pd.DataFrame(
+        {
+            "scenario": (
+                outcomes["scenario"].astype(str) if "scenario" in outcomes.columns else "all"
+            ),
+            "regime": outcomes["regime"].fillna("unclassified").astype(str),
+        }
+    )
+    scenarios = _scenarios(frame)
+    regimes = st.order_regimes(frame["regime"])
+    n_r = len(regimes)
+    multi = len(scenarios) > 1
+    fig = _new_figure(7.6, 1.2 + len(scenarios) * (0.36 * n_r + 0.55))
+    axes = fig.subplots(len(scenarios), 1, sharex=True, squeeze=False)[:, 0]
+    y = np.arange(n_r)
+    for ax, scen in zip(axes, scenarios, strict=True):
+        st.style_axes(ax, grid="x")
+        counts = frame.loc[frame["scenario"] == scen, "regime"].value_counts()
+        total = int(counts.sum())
+        shares = np.array([counts.get(r, 0) / total for r in regimes], dtype=float)
+        ax.barh(
+            y,
+            shares,
+            height=0.7,
+            color=[st.regime_colour(r) for r in regimes],
+            edgecolor="none",
+            zorder=2,
+        )
+        for yi, share, regime in zip(y, shares, regimes, strict=True):
+            pct = f"{share:.1%}" if 0 < share < 0.1 else f"{share:.0%}"
+            bold = regime == "managed_decline"
+            inside = share > 0.88
+            ax.text(
+                share - 0.01 if inside else share + 0.01,
+                yi,
+                pct,
+                va="center",
+                ha="right" if inside else "left",
+                fontsize=st.LABEL_SIZE,
+                fontweight="bold" if bold else "normal",
+                color="white" if inside else st.TEXT,
+                zorder=3,
+            )
+        ax.set_yticks(y, [st.regime_label(r) for r in regimes])
+        ax.tick_params(axis="y", length=0, labelsize=st.LABEL_SIZE)
+        for tick, regime in zip(ax.get_yticklabels(), regimes, strict=True):
+            if regime == "managed_decline":
+                tick.set_fontweight("bold")
+        ax.set_ylim(n_r - 0.5, -0.5)
+        ax.set_xlim(0.0, 1.0)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.xaxis.set_major_locator(MultipleLocator(0.25))
+        if multi:
+            _panel_title(ax, f"{scen}  ·  {total:,} runs")
+        else:
+            _subtitle(ax, f"Share of {total:,} runs ending in each regime")
+    axes[-1].set_xlabel("Share of runs")
+    _suptitle(fig, _title("Outcome regimes", scenarios))
+    return fig
+
+
+# --- the standard set ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    draw: Callable[[pd.DataFrame | None, pd.DataFrame | None, str], Figure]
+    ready: Callable[[pd.DataFrame | None, pd.DataFrame | None, str], bool]
+
+
+def _cost_ready(s: pd.DataFrame | None, _o: Any, _p: str) -> bool:
+    return any(_has(s, m) for m in ("peacekeeping_cost_cum_musd", "regional_cost_cum_musd"))
+
+
+def _decline_ready(s: pd.DataFrame | None, _o: Any, p: str) -> bool:
+    return _has(s, "influence", p) and any(_has(s, m, p) for m in COST_METRICS)
+
+
+def _regimes_ready(_s: Any, o: pd.DataFrame | None, _p: str) -> bool:
+    return o is not None and not o.empty and "regime" in o.columns
+
+
+def _metric_spec(fn: Callable[[pd.DataFrame], Figure], metric: str) -> _Spec:
+    return _Spec(lambda s, _o, _p: fn(s), lambda s, _o, _p: _has(s, metric))
+
+
+_SPECS: dict[str, _Spec] = {
+    "influence": _metric_spec(influence_figure, "influence"),
+    "influence_over": _metric_spec(influence_over_figure, "influence_over"),
+    "trust": _metric_spec(trust_figure, "trust"),
+    "peacekeepers": _metric_spec(peacekeepers_figure, "peacekeepers"),
+    "cost": _Spec(lambda s, _o, _p: cost_figure(s), _cost_ready),
+    "survival": _metric_spec(survival_figure, "ceasefire"),
+    "decline_curve": _Spec(lambda s, _o, p: decline_curve_figure(s, power=p), _decline_ready),
+    "territory": _metric_spec(territory_figure, "territory"),
+    "regimes": _Spec(lambda _s, o, _p: regime_figure(o), _regimes_ready),
+}
+
+
+def _as_figure_function(spec: _Spec) -> FigureFunction:
+    def draw(summary: pd.DataFrame | None, outcomes: pd.DataFrame | None) -> Figure:
+        return spec.draw(summary, outcomes, "Russia")
+
+    return draw
+
+
+#: name -> function(summary, outcomes) -> Figure, for the standard set (file stem = name).
+FIGURES: dict[str, FigureFunction] = {
+    name: _as_figure_function(spec) for name, spec in _SPECS.items()
+}
+
+
+def available_figures(
+    summary: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    focal_power: str = "Russia",
+) -> list[str]:
+    """Names of the standard figures whose data are present."""
+    return [n for n, spec in _SPECS.items() if spec.ready(summary, outcomes, focal_power)]
+
+
+def draw_all(
+    summary: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    out_dir: str | Path,
+    *,
+    formats: Sequence[str] = ("png", "svg"),
+    focal_power: str = "Russia",
+) -> list[Path]:
+    """Draw every standard figure whose metrics exist and write ``out_dir/<name>.<fmt>``.
+
+    Figures whose metrics are absent are skipped. Output is deterministic (no dates in file
+    metadata, fixed SVG ids). Returns the written paths in drawing order.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for name in available_figures(summary, outcomes, focal_power=focal_power):
+        fig = _SPECS[name].draw(summary, outcomes, focal_power)
+        try:
+            for fmt in formats:
+                fmt = fmt.lower().lstrip(".")
+                path = out / f"{name}.{fmt}"
+                _save(fig, path, fmt)
+                paths.append(path)
+        finally:
+            fig.clear()
+    return paths
+
+
+def _save(fig: Figure, path: Path, fmt: str) -> None:
+    metadata: dict[str, Any] | None = {
+        "svg": {"Date": None},
+        "pdf": {"CreationDate": None, "ModDate": None},
+        "png": {"Software": None},
+    }.get(fmt)
+    with mpl.rc_context({"svg.hashsalt": "hegemon", "svg.fonttype": "path"}):
+        fig.savefig(path, format=fmt, dpi=SAVE_DPI, facecolor="white", metadata=metadata)

@@ -1,0 +1,426 @@
+"""Tests for hegemon.plots: figure structure, colours, skipping absent metrics, files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from hegemon.plots import figures as fg  # noqa: E402
+from hegemon.plots import style as st  # noqa: E402
+
+POWERS = ("Russia", "Turkey")
+STATES = ("Azerbaijan", "Armenia")
+Z = {"q05": -1.645, "q25": -0.674, "q50": 0.0, "q75": 0.674, "q95": 1.645}
+
+
+def make_summary(
+    steps: int = 20,
+    scenarios: tuple[str, ...] = ("baseline",),
+    powers: tuple[str, ...] = POWERS,
+    states: tuple[str, ...] = STATES,
+    drop: tuple[str, ...] = (),
+    python_dates: bool = False,
+) -> pd.DataFrame:
+    """A synthetic summary in the results schema; quantiles ordered q05<=...<=q95."""
+    t = np.arange(steps, dtype=float)
+    frac = t / max(steps - 1, 1)
+    dates = pd.date_range("2020-11-10", periods=steps, freq="7D")
+    rows: list[dict] = []
+
+    def add(scen, metric, actor, target, centre, spread, lo=None, hi=None):
+        centre = np.asarray(centre, dtype=float)
+        spread = np.asarray(spread, dtype=float) * np.ones_like(centre)
+        for i in range(steps):
+            qs = {k: centre[i] + z * spread[i] for k, z in Z.items()}
+            if lo is not None or hi is not None:
+                qs = {k: float(np.clip(v, lo, hi)) for k, v in qs.items()}
+            date = dates[i].date() if python_dates else dates[i]
+            rows.append(
+                {
+                    "scenario": scen,
+                    "step": i,
+                    "date": date,
+                    "metric": metric,
+                    "actor": actor,
+                    "target": target,
+                    "mean": qs["q50"],
+                    **qs,
+                }
+            )
+
+    for s_i, scen in enumerate(scenarios):
+        shift = 0.05 * s_i
+        for p_i, power in enumerate(powers):
+            base = 0.6 - 0.2 * p_i
+            trend = (-0.2 + shift) if p_i == 0 else (0.15 - shift)
+            add(scen, "influence", power, None, base + trend * frac, 0.02 + 0.08 * frac, 0, 1)
+            for s_j, state in enumerate(states):
+                c = base + trend * frac + 0.05 * (s_j - 0.5)
+                add(scen, "influence_over", power, state, c, 0.02 + 0.1 * frac, 0, 1)
+                add(scen, "trust", state, power, c - 0.1, 0.03 + 0.1 * frac, 0, 1)
+            troops = 2000.0 if p_i == 0 else 60.0
+            add(scen, "peacekeepers", power, None, troops * (1 - 0.3 * frac), 50 * frac, 0)
+            weekly = 7.0 if p_i == 0 else 0.3
+            add(scen, "peacekeeping_cost_cum_musd", power, None, weekly * t, 0.5 * t, 0)
+            add(scen, "regional_cost_cum_musd", power, None, 3 * weekly * t, 1.5 * t, 0)
+        for s_j, state in enumerate(states):
+            add(scen, "territory", state, None, 0.5 + (0.1 - 0.2 * s_j) * frac, 0.05 * frac, 0, 1)
+        hazard = 0.01 + 0.005 * s_i
+        survival = np.exp(-hazard * t)
+        survival = np.round(survival * 50) / 50  # steps like an ensemble of 50 runs
+        add(scen, "ceasefire", None, None, survival, 0.0, 0, 1)
+
+    frame = pd.DataFrame(rows)
+    frame = frame[~frame["metric"].isin(drop)].reset_index(drop=True)
+    assert (frame["q05"] <= frame["q25"]).all() and (frame["q75"] <= frame["q95"]).all()
+    return frame
+
+
+def make_outcomes(scenarios: tuple[str, ...] = ("baseline",), n: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    regimes = ["managed_decline", "consolidation", "retreat", "collapse", "mixed"]
+    rows = []
+    for s_i, scen in enumerate(scenarios):
+        p = np.array([0.45 - 0.1 * s_i, 0.2, 0.15 + 0.1 * s_i, 0.08, 0.12])
+        draws = rng.choice(regimes, size=n, p=p / p.sum())
+        for r, regime in enumerate(draws):
+            rows.append(
+                {
+                    "scenario": scen,
+                    "replicate": r,
+                    "regime": regime,
+                    "ceasefire_weeks": np.nan if r % 3 else float(r),
+                    "influence_change__Russia": -0.1,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return make_summary()
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> pd.DataFrame:
+    return make_outcomes()
+
+
+def _texts_ok(fig: Figure) -> None:
+    assert fig._suptitle is not None and fig._suptitle.get_text().strip()
+    assert "baseline" in fig._suptitle.get_text() or "vs" in fig._suptitle.get_text()
+    for ax in fig.axes:
+        assert ax.get_title(loc="left").strip(), "every panel has a title or note"
+    assert any((ax.get_ylabel() + ax.get_xlabel()).strip() for ax in fig.axes)
+
+
+def _median_lines(fig: Figure, label: str) -> list:
+    return [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_label() == label]
+
+
+# --- style -----------------------------------------------------------------------------------
+
+
+def test_actor_colour_fixed_distinct_and_stable() -> None:
+    assert st.actor_colour("Russia") == st.ACTOR_COLOURS["Russia"]
+    assert st.actor_colour("Russia") != st.actor_colour("Turkey")
+    assert st.actor_colour("russia") == st.actor_colour("Russia")
+    assert st.actor_colour("Türkiye") == st.actor_colour("Turkey")
+    for name in ("China", "Iran", "EU", "USA", "Azerbaijan", "Armenia", "Georgia", "Kazakhstan"):
+        assert st.actor_colour(name) == st.ACTOR_COLOURS[name]
+    assert len(set(st.ACTOR_COLOURS.values())) == len(st.ACTOR_COLOURS)
+    unknown = st.actor_colour("Atlantis")
+    assert unknown == st.actor_colour("Atlantis")
+    assert unknown.startswith("#") and len(unknown) == 7
+    assert st.actor_colour("Atlantis") != st.actor_colour("Lemuria")
+
+
+def test_actor_colour_same_in_another_process() -> None:
+    code = "from hegemon.plots.style import actor_colour; print(actor_colour('Atlantis'))"
+    env_src = str(Path(st.__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {env_src!r}); {code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == st.actor_colour("Atlantis")
+
+
+def test_regime_and_scenario_colours() -> None:
+    assert st.regime_colour("managed_decline") == st.REGIME_COLOURS["managed_decline"]
+    assert st.regime_colour("something_new") == st.regime_colour("something_new")
+    assert st.scenario_colour(0) != st.scenario_colour(1)
+    assert st.scenario_colour(len(st.SCENARIO_COLOURS)) == st.scenario_colour(0)
+    assert st.order_regimes(["mixed", "zzz", "managed_decline"]) == [
+        "managed_decline",
+        "mixed",
+        "zzz",
+    ]
+
+
+def test_style_context_restores_rcparams() -> None:
+    import matplotlib as mpl
+
+    before = mpl.rcParams["axes.spines.top"]
+    with st.style_context():
+        assert mpl.rcParams["axes.spines.top"] is False
+    assert mpl.rcParams["axes.spines.top"] == before
+
+
+# --- fan chart -------------------------------------------------------------------------------
+
+
+def test_fan_chart_bands_in_order(summary: pd.DataFrame) -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    fg.fan_chart(ax, summary, "influence", actor="Russia")
+    polys = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert [p.get_gid() for p in polys] == ["fan90", "fan50"]
+    # the 90% band is drawn first, is wider and sits under the 50% band and the median
+    extent90 = polys[0].get_paths()[0].get_extents()
+    extent50 = polys[1].get_paths()[0].get_extents()
+    assert extent90.height >= extent50.height
+    assert polys[0].get_zorder() < polys[1].get_zorder() < ax.get_lines()[0].get_zorder()
+    assert polys[0].get_alpha() < polys[1].get_alpha()
+    (line,) = ax.get_lines()
+    assert line.get_label() == "Russia"
+    assert line.get_color() == st.actor_colour("Russia")
+    assert len(line.get_xdata()) == 20
+
+
+def test_fan_chart_overlays_scenarios_and_rejects_ambiguity() -> None:
+    both = make_summary(scenarios=("baseline", "surge"))
+    fig = Figure()
+    ax = fig.add_subplot()
+    with pytest.raises(ValueError, match="scenario"):
+        fg.fan_chart(ax, both, "influence", actor="Russia")
+    for i, scen in enumerate(("baseline", "surge")):
+        sub = both[both["scenario"] == scen]
+        fg.fan_chart(ax, sub, "influence", actor="Russia", colour=st.scenario_colour(i), label=scen)
+    assert [ln.get_label() for ln in ax.get_lines()] == ["baseline", "surge"]
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 4
+    with pytest.raises(ValueError):
+        fg.fan_chart(ax, both[both["scenario"] == "surge"], "influence")  # two actors
+    with pytest.raises(ValueError):
+        fg.fan_chart(ax, both, "no_such_metric")
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+EXPECTED_AXES = {
+    "influence": 2,
+    "influence_over": 4,
+    "trust": 2,
+    "peacekeepers": 1,
+    "cost": 2,
+    "survival": 1,
+    "decline_curve": 1,
+    "territory": 1,
+    "regimes": 1,
+}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_AXES))
+def test_each_figure_structure(name: str, summary: pd.DataFrame, outcomes: pd.DataFrame) -> None:
+    fig = fg.FIGURES[name](summary, outcomes)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == EXPECTED_AXES[name]
+    _texts_ok(fig)
+
+
+def test_share_axes_are_zero_to_one(summary: pd.DataFrame) -> None:
+    for fn in (
+        fg.influence_figure,
+        fg.influence_over_figure,
+        fg.trust_figure,
+        fg.territory_figure,
+    ):
+        for ax in fn(summary).axes:
+            assert ax.get_ylim() == pytest.approx((0.0, 1.0))
+
+
+def test_dates_on_x_axis(summary: pd.DataFrame) -> None:
+    import matplotlib.dates as mdates
+
+    fig = fg.influence_figure(summary)
+    assert isinstance(fig.axes[0].xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+
+
+def test_python_date_objects_accepted() -> None:
+    fig = fg.influence_figure(make_summary(python_dates=True))
+    assert len(fig.axes) == 2
+
+
+def test_russia_same_colour_across_figures(summary: pd.DataFrame) -> None:
+    colour = st.actor_colour("Russia")
+    for fig in (fg.influence_figure(summary), fg.cost_figure(summary), fg.trust_figure(summary)):
+        lines = _median_lines(fig, "Russia")
+        assert lines
+        assert {ln.get_color() for ln in lines} == {colour}
+    turkey = _median_lines(fg.cost_figure(summary), "Turkey")
+    assert {ln.get_color() for ln in turkey} == {st.actor_colour("Turkey")}
+
+
+def test_survival_curve(summary: pd.DataFrame) -> None:
+    fig = fg.survival_figure(summary)
+    (ax,) = fig.axes
+    (curve,) = _median_lines(fig, "baseline")
+    assert curve.get_drawstyle() == "steps-post"
+    ceasefire = summary[summary["metric"] == "ceasefire"].sort_values("step")["mean"]
+    np.testing.assert_allclose(curve.get_ydata(), ceasefire.to_numpy())
+    assert ax.get_ylim()[0] == 0.0 and ax.get_ylim()[1] <= 1.05
+
+
+def test_survival_marks_one_and_five_years() -> None:
+    fig = fg.survival_figure(make_summary(steps=261))
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "1 year" in texts and "5 years" in texts
+
+
+def test_decline_curve_uses_cost_and_influence(summary: pd.DataFrame) -> None:
+    fig = fg.decline_curve_figure(summary, power="Turkey")
+    (ax,) = fig.axes
+    assert "Turkey" in fig._suptitle.get_text()
+    assert "US$" in ax.get_xlabel().replace("\\", "")
+    (line,) = _median_lines(fig, "Turkey")
+    assert line.get_color() == st.actor_colour("Turkey")
+    cost = summary.query("metric == 'regional_cost_cum_musd' and actor == 'Turkey'")
+    assert max(line.get_xdata()) == pytest.approx(cost["q50"].max())
+    with pytest.raises(ValueError):
+        fg.decline_curve_figure(summary, power="Atlantis")
+
+
+def test_regime_figure_percentages(outcomes: pd.DataFrame) -> None:
+    fig = fg.regime_figure(outcomes)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.texts]
+    assert all(lab.endswith("%") for lab in labels)
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "Managed decline"
+    bars = ax.patches
+    assert sum(b.get_width() for b in bars) == pytest.approx(1.0)
+    assert bars[0].get_facecolor()[:3] == pytest.approx(
+        tuple(int(st.regime_colour("managed_decline")[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    )
+
+
+def test_regime_figure_generic_regimes() -> None:
+    out = pd.DataFrame(
+        {"scenario": "x", "replicate": range(4), "regime": ["alpha", "beta", "beta", "beta"]}
+    )
+    fig = fg.regime_figure(out)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["Alpha", "Beta"]
+
+
+def test_comparison_of_scenarios() -> None:
+    scen = ("baseline", "china_entry", "escalation")
+    summary = make_summary(scenarios=scen)
+    outcomes = make_outcomes(scenarios=scen)
+    fig = fg.influence_figure(summary)
+    assert len(fig.axes) == 2
+    assert "vs" in fig._suptitle.get_text()
+    labels = {ln.get_label() for ln in fig.axes[0].get_lines()}
+    assert set(scen) <= labels
+    colours = {ln.get_label(): ln.get_color() for ln in fig.axes[0].get_lines()}
+    assert [colours[s] for s in scen] == [st.scenario_colour(i) for i in range(3)]
+    assert len(fg.trust_figure(summary).axes) == 4  # local state × power
+    assert len(fg.cost_figure(summary).axes) == 4  # metric × power
+    assert len(fg.territory_figure(summary).axes) == 2
+    assert len(fg.survival_figure(summary).axes) == 1
+    assert len(fg.decline_curve_figure(summary).axes) == 1
+    assert len(fg.regime_figure(outcomes).axes) == 3
+
+
+def test_power_missing_in_one_scenario() -> None:
+    a = make_summary(scenarios=("baseline",))
+    b = make_summary(scenarios=("china_entry",), powers=("Russia", "Turkey", "China"))
+    fig = fg.influence_figure(pd.concat([a, b], ignore_index=True))
+    assert len(fig.axes) == 3
+    china = [ln.get_label() for ln in fig.axes[2].get_lines()]
+    assert china == ["china_entry"]
+
+
+def test_unknown_actor_gets_hashed_colour() -> None:
+    s = make_summary(powers=("Russia", "Atlantis"))
+    lines = _median_lines(fg.influence_figure(s), "Atlantis")
+    assert {ln.get_color() for ln in lines} == {st.actor_colour("Atlantis")}
+
+
+def test_missing_metric_raises_in_figure_function(summary: pd.DataFrame) -> None:
+    lean = summary[summary["metric"] != "ceasefire"]
+    with pytest.raises(ValueError, match="ceasefire"):
+        fg.survival_figure(lean)
+
+
+# --- draw_all --------------------------------------------------------------------------------
+
+
+def test_draw_all_writes_png_and_svg(
+    tmp_path: Path, summary: pd.DataFrame, outcomes: pd.DataFrame
+) -> None:
+    paths = fg.draw_all(summary, outcomes, tmp_path)
+    names = {p.stem for p in paths}
+    assert names == set(fg.FIGURES)
+    assert len(paths) == 2 * len(fg.FIGURES)
+    for p in paths:
+        assert p.parent == tmp_path and p.suffix in (".png", ".svg")
+        assert p.exists() and p.stat().st_size > 1000
+    png = (tmp_path / "influence.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert b"<svg" in (tmp_path / "influence.svg").read_bytes()[:2000]
+
+
+def test_draw_all_is_deterministic(tmp_path: Path, summary: pd.DataFrame) -> None:
+    a = fg.draw_all(summary, None, tmp_path / "a", formats=("svg",))
+    b = fg.draw_all(summary, None, tmp_path / "b", formats=("svg",))
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_draw_all_skips_absent_metrics(tmp_path: Path, outcomes: pd.DataFrame) -> None:
+    lean = make_summary(drop=("ceasefire", "territory", "peacekeepers"))
+    paths = fg.draw_all(lean, outcomes, tmp_path, formats=("png",))
+    names = {p.stem for p in paths}
+    assert {"survival", "territory", "peacekeepers"}.isdisjoint(names)
+    assert {"influence", "cost", "decline_curve", "regimes"} <= names
+    assert fg.available_figures(lean, None) == [
+        "influence",
+        "influence_over",
+        "trust",
+        "cost",
+        "decline_curve",
+    ]
+
+
+def test_draw_all_without_outcomes_or_cost(tmp_path: Path) -> None:
+    lean = make_summary(drop=("peacekeeping_cost_cum_musd", "regional_cost_cum_musd"))
+    paths = fg.draw_all(lean, None, tmp_path, formats=("png",), focal_power="Turkey")
+    names = {p.stem for p in paths}
+    assert "cost" not in names and "decline_curve" not in names and "regimes" not in names
+    assert fg.draw_all(None, None, tmp_path / "empty") == []
+
+
+def test_package_exports_lazily() -> None:
+    import hegemon.plots as plots
+
+    assert plots.draw_all is fg.draw_all
+    assert plots.actor_colour("Russia") == st.ACTOR_COLOURS["Russia"]
+    code = "import sys, hegemon.plots.style; print('matplotlib' in sys.modules)"
+    env_src = str(Path(st.__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {env_src!r}); {code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
