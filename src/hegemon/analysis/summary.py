@@ -48,26 +48,31 @@ def categorize(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _labels(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
+    """A categorical column from per-row labels given once per block (None stays missing)."""
+    categories = sorted({v for v in values if v is not None})
+    codes = np.array([categories.index(v) if v is not None else -1 for v in values])
+    return codes, categories
+
+
 def long_timeseries(
     scenario: str, start: dt.date, replicates: np.ndarray, series: dict[SeriesKey, np.ndarray]
 ) -> pd.DataFrame:
     """Every series in long format: scenario, replicate, step, date, metric, actor, target,
-    value."""
-    frames = []
-    for (metric, actor, target), values in series.items():
-        steps, n = values.shape[0] - 1, values.shape[1]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scenario": scenario,
-                    "replicate": np.tile(replicates, steps + 1),
-                    "step": np.repeat(np.arange(steps + 1), n),
-                    "date": np.repeat(dates(start, steps), n),
-                    "metric": metric,
-                    "actor": actor,
-                    "target": target,
-                    "value": values.ravel(),
-                }
-            )
-        )
-    return categorize(pd.concat(frames, ignore_index=True))
+    value. Built from codes, without a Python object per row."""
+    keys = list(series)
+    first = series[keys[0]]
+    steps, n = first.shape[0] - 1, first.shape[1]
+    block = (steps + 1) * n
+    columns: dict[str, object] = {
+        "scenario": pd.Categorical.from_codes(np.zeros(block * len(keys), dtype=np.int8),
+                                              categories=[scenario]),
+        "replicate": np.tile(replicates, (steps + 1) * len(keys)),
+        "step": np.tile(np.repeat(np.arange(steps + 1), n), len(keys)),
+        "date": np.tile(np.repeat(dates(start, steps), n), len(keys)),
+    }
+    for i, name in enumerate(("metric", "actor", "target")):
+        codes, categories = _labels([key[i] for key in keys])
+        columns[name] = pd.Categorical.from_codes(np.repeat(codes, block), categories=categories)
+    columns["value"] = np.concatenate([series[k].ravel() for k in keys])
+    return pd.DataFrame(columns)

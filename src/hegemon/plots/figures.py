@@ -218,7 +218,7 @@ def _y_axis(ax: Axes, kind: str) -> None:
     if kind == "index":
         ax.set_ylim(0.0, 1.0)
         ax.yaxis.set_major_locator(MultipleLocator(0.25))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
     elif kind == "percent":
         ax.set_ylim(0.0, 1.0)
         ax.yaxis.set_major_locator(MultipleLocator(0.25))
@@ -233,14 +233,18 @@ def _fan_handle(colour: str, linestyle: str = "-") -> tuple[Patch, Line2D]:
     return band, Line2D([], [], color=colour, linewidth=st.LINE_WIDTH, linestyle=linestyle)
 
 
-def _band_key() -> tuple[list[Any], list[str]]:
+def _band_key(*, with90: bool = True) -> tuple[list[Any], list[str]]:
+    """Legend entries explaining the median line and the shaded bands."""
     both = 1.0 - (1.0 - st.BAND_ALPHA_90) * (1.0 - st.BAND_ALPHA_50)
-    handles = [
+    handles: list[Any] = [
         Line2D([], [], color=st.NEUTRAL, linewidth=st.LINE_WIDTH),
-        Patch(facecolor=st.NEUTRAL, alpha=both, linewidth=0),
-        Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_90, linewidth=0),
+        Patch(facecolor=st.NEUTRAL, alpha=both if with90 else st.BAND_ALPHA_50, linewidth=0),
     ]
-    return handles, ["Median", "Middle 50% of runs", "Middle 90% of runs"]
+    labels = ["Median", "Middle 50% of runs"]
+    if with90:
+        handles.append(Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_90, linewidth=0))
+        labels.append("Middle 90% of runs")
+    return handles, labels
 
 
 def _legend(fig: Figure, handles: list[Any], labels: list[str], *, max_cols: int = 6) -> None:
@@ -333,6 +337,7 @@ def fan_chart(
     colour: str | None = None,
     label: str | None = None,
     linestyle: str = "-",
+    bands: Sequence[int] = (90, 50),
 ) -> None:
     """Draw one series on ``ax``: 90% band (q05-q95), 50% band (q25-q75), median line.
 
@@ -340,7 +345,8 @@ def fan_chart(
     to overlay scenarios, each with its own ``colour`` and ``label``). The bands are
     PolyCollections with gids ``fan90`` and ``fan50``, drawn in that order under the median
     line, whose label is ``label`` (default: the actor, else the metric). The default colour
-    is the actor's colour. Raises ``ValueError`` when no row matches.
+    is the actor's colour. ``bands=(50,)`` drops the 90% band (the standard figures do that
+    when several fans share an axes). Raises ``ValueError`` when no row matches.
     """
     data = _series(summary, metric, actor=actor, target=target)
     if data.empty:
@@ -350,28 +356,30 @@ def fan_chart(
     if label is None:
         label = str(actor) if actor is not None else metric
     x = data["x"].to_numpy()
-    ax.fill_between(
-        x,
-        data["q05"].to_numpy(),
-        data["q95"].to_numpy(),
-        color=colour,
-        alpha=st.BAND_ALPHA_90,
-        linewidth=0,
-        zorder=1.5,
-        gid="fan90",
-        label=f"_{label} 90%",
-    )
-    ax.fill_between(
-        x,
-        data["q25"].to_numpy(),
-        data["q75"].to_numpy(),
-        color=colour,
-        alpha=st.BAND_ALPHA_50,
-        linewidth=0,
-        zorder=1.6,
-        gid="fan50",
-        label=f"_{label} 50%",
-    )
+    if 90 in bands:
+        ax.fill_between(
+            x,
+            data["q05"].to_numpy(),
+            data["q95"].to_numpy(),
+            color=colour,
+            alpha=st.BAND_ALPHA_90,
+            linewidth=0,
+            zorder=1.5,
+            gid="fan90",
+            label=f"_{label} 90%",
+        )
+    if 50 in bands:
+        ax.fill_between(
+            x,
+            data["q25"].to_numpy(),
+            data["q75"].to_numpy(),
+            color=colour,
+            alpha=st.BAND_ALPHA_50,
+            linewidth=0,
+            zorder=1.6,
+            gid="fan50",
+            label=f"_{label} 50%",
+        )
     ax.plot(
         x,
         data["q50"].to_numpy(),
@@ -397,6 +405,7 @@ class _Series:
     target: str | None
     label: str
     colour: str
+    alone: str = ""  # panel title when the series gets a panel of its own (comparisons)
 
 
 @dataclass(frozen=True)
@@ -432,7 +441,7 @@ def _fan_panels(
     if multi and any(len(p.series) > 1 for p in panels):
         ncols = max(len(p.series) for p in panels)
         cells = [
-            (r, c, _Panel(f"{p.title}: {s.label}", (s,)))
+            (r, c, _Panel(s.alone or f"{p.title}: {s.label}", (s,)))
             for r, p in enumerate(panels)
             for c, s in enumerate(p.series)
         ]
@@ -446,26 +455,31 @@ def _fan_panels(
     fig = _new_figure(width, height)
     axes = _grid(fig, nrows, ncols, {(r, c) for r, c, _ in cells}, sharey=kind in SHARE_KINDS)
 
+    any90 = False
     for r, c, panel in cells:
         ax = axes[(r, c)]
         drawn = 0
         if multi:
-            for i, scen in enumerate(scenarios):
-                for s in panel.series:
-                    sub = frames[scen]
-                    if _series(sub, s.metric, actor=s.actor, target=s.target).empty:
-                        continue
-                    fan_chart(
-                        ax,
-                        sub,
-                        s.metric,
-                        actor=s.actor,
-                        target=s.target,
-                        colour=st.scenario_colour(i),
-                        label=scen,
-                        linestyle=st.scenario_linestyle(i),
-                    )
-                    drawn += 1
+            todo = [
+                (i, scen, s)
+                for i, scen in enumerate(scenarios)
+                for s in panel.series
+                if not _series(frames[scen], s.metric, actor=s.actor, target=s.target).empty
+            ]
+            bands = (90, 50) if len(todo) == 1 else (50,)
+            for i, scen, s in todo:
+                fan_chart(
+                    ax,
+                    frames[scen],
+                    s.metric,
+                    actor=s.actor,
+                    target=s.target,
+                    colour=st.scenario_colour(i),
+                    label=scen,
+                    linestyle=st.scenario_linestyle(i),
+                    bands=bands,
+                )
+                drawn += 1
         else:
             if context:
                 own = {(s.actor, s.target) for s in panel.series}
@@ -483,9 +497,13 @@ def _fan_panels(
                                 zorder=1.2,
                                 label="_context",
                             )
-            for s in panel.series:
-                if _series(frame, s.metric, actor=s.actor, target=s.target).empty:
-                    continue
+            todo_s = [
+                s
+                for s in panel.series
+                if not _series(frame, s.metric, actor=s.actor, target=s.target).empty
+            ]
+            bands = (90, 50) if len(todo_s) == 1 else (50,)
+            for s in todo_s:
                 fan_chart(
                     ax,
                     frame,
@@ -494,8 +512,10 @@ def _fan_panels(
                     target=s.target,
                     colour=s.colour,
                     label=s.label,
+                    bands=bands,
                 )
                 drawn += 1
+        any90 = any90 or (drawn == 1)
         if not drawn:
             ax.text(
                 0.5,
@@ -535,7 +555,7 @@ def _fan_panels(
     if context and not multi and len(panels) > 1:
         handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
         labels.append("Other powers (median)")
-    key_h, key_l = _band_key()
+    key_h, key_l = _band_key(with90=any90)
     _legend(fig, handles + key_h, labels + key_l)
     _suptitle(fig, _title(what, scenarios))
     return fig
@@ -600,8 +620,11 @@ def trust_figure(summary: pd.DataFrame) -> Figure:
     panels = []
     for s in states:
         powers = st.order_actors(rows.loc[rows["actor"] == s, "target"])
-        series = tuple(_Series("trust", s, p, p, st.actor_colour(p)) for p in powers)
-        panels.append(_Panel(f"Trust of {s} in …", series))
+        series = tuple(
+            _Series("trust", s, p, p, st.actor_colour(p), alone=f"{s}'s trust in {p}")
+            for p in powers
+        )
+        panels.append(_Panel(f"{s}'s trust in each power", series))
     return _fan_panels(
         rows,
         what="Trust of the local states in the powers",
@@ -619,7 +642,10 @@ def peacekeepers_figure(summary: pd.DataFrame) -> Figure:
     panels = [
         _Panel(
             "Peacekeepers deployed",
-            tuple(_Series("peacekeepers", p, None, p, st.actor_colour(p)) for p in powers),
+            tuple(
+                _Series("peacekeepers", p, None, p, st.actor_colour(p), alone=f"{p}: troops")
+                for p in powers
+            ),
         )
     ]
     return _fan_panels(
@@ -648,7 +674,10 @@ def cost_figure(summary: pd.DataFrame) -> Figure:
     panels = []
     for metric, title in present:
         powers = st.order_actors(rows.loc[rows["metric"] == metric, "actor"])
-        series = tuple(_Series(metric, p, None, p, st.actor_colour(p)) for p in powers)
+        series = tuple(
+            _Series(metric, p, None, p, st.actor_colour(p), alone=f"{p}: {title.lower()}")
+            for p in powers
+        )
         panels.append(_Panel(title, series))
     if len(panels) == 1:
         note = f"{panels[0].title}; labels give the median at the horizon"

@@ -1,0 +1,5 @@
+"""``python -m hegemon`` runs the command line."""
+
+from hegemon.cli import main
+
+main()
