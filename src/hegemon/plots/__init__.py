@@ -57,15 +57,27 @@ _FIGURE_NAMES = (
 
 __all__ = [
     "ACTOR_COLOURS",
+    "FIGURES",
     "REGIME_COLOURS",
     "SCENARIO_COLOURS",
     "SCENARIO_STYLE",
     "actor_colour",
     "apply_style",
+    "available_figures",
+    "cost_figure",
+    "decline_curve_figure",
+    "draw_all",
+    "fan_chart",
+    "influence_figure",
+    "influence_over_figure",
+    "peacekeepers_figure",
     "regime_colour",
+    "regime_figure",
     "scenario_colour",
     "style_context",
-    *_FIGURE_NAMES,
+    "survival_figure",
+    "territory_figure",
+    "trust_figure",
 ]
 
 

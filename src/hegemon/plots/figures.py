@@ -54,6 +54,10 @@ __all__ = [
 QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 SHARE_KINDS = ("index", "percent")
 SAVE_DPI = 160
+#: Shares (influence, trust, territory) on a 0-1 y axis always (True), or on 0 to the first
+#: of SHARE_TOPS that holds every plotted value (False: small shares stay readable).
+FULL_SHARE_AXES = False
+SHARE_TOPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 COST_METRICS = ("regional_cost_cum_musd", "peacekeeping_cost_cum_musd")
 
 FigureFunction = Callable[[pd.DataFrame | None, pd.DataFrame | None], Figure]
@@ -214,15 +218,29 @@ def _money(v: float, _pos: Any = None) -> str:
     return f"{v:,.0f}"
 
 
-def _y_axis(ax: Axes, kind: str) -> None:
-    if kind == "index":
-        ax.set_ylim(0.0, 1.0)
-        ax.yaxis.set_major_locator(MultipleLocator(0.25))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
-    elif kind == "percent":
-        ax.set_ylim(0.0, 1.0)
-        ax.yaxis.set_major_locator(MultipleLocator(0.25))
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+def _share_top(highest: float) -> float:
+    """Upper y limit for a 0-1 share whose highest plotted value is ``highest``.
+
+    The axis always starts at 0 and ends at 1 unless every value sits well below 1: then it
+    ends at the first of 0.1, 0.2, ... 0.6, 0.8 that clears the data, so that an influence
+    of 0.15 is not a flat line at the bottom of an empty panel.
+    """
+    if FULL_SHARE_AXES or not np.isfinite(highest):
+        return 1.0
+    for top in SHARE_TOPS:
+        if highest <= 0.95 * top:
+            return top
+    return 1.0
+
+
+def _y_axis(ax: Axes, kind: str, top: float = 1.0) -> None:
+    if kind in SHARE_KINDS:
+        ax.set_ylim(0.0, top)
+        ax.yaxis.set_major_locator(MultipleLocator(0.25 if top > 0.6 else 0.1))
+        if kind == "index":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.2f}"))
+        else:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     else:
         ax.set_ylim(bottom=0.0)
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
@@ -437,6 +455,7 @@ def _fan_panels(
     scenarios = _scenarios(frame)
     multi = len(scenarios) > 1
     frames = _by_scenario(frame, scenarios)
+    top = _share_top(float(pd.to_numeric(frame["q95"], errors="coerce").max()))
 
     if multi and any(len(p.series) > 1 for p in panels):
         ncols = max(len(p.series) for p in panels)
@@ -533,7 +552,7 @@ def _fan_panels(
             _panel_title(ax, panel.title)
         if c == 0 or kind not in SHARE_KINDS:
             ax.set_ylabel(ylabel)
-        _y_axis(ax, kind)
+        _y_axis(ax, kind, top)
         if end_labels and drawn:
             _end_labels(ax, kind)
 
@@ -575,9 +594,7 @@ def influence_figure(summary: pd.DataFrame) -> Figure:
     """Influence (0-1) of each power over time: one panel per power, other powers in grey."""
     rows = _require(summary, "influence")
     powers = st.order_actors(rows["actor"])
-    panels = [
-        _Panel(p, (_Series("influence", p, None, p, st.actor_colour(p)),)) for p in powers
-    ]
+    panels = [_Panel(p, (_Series("influence", p, None, p, st.actor_colour(p)),)) for p in powers]
     return _fan_panels(
         rows,
         what="Regional influence of each power",
@@ -679,10 +696,7 @@ def cost_figure(summary: pd.DataFrame) -> Figure:
             for p in powers
         )
         panels.append(_Panel(title, series))
-    if len(panels) == 1:
-        note = f"{panels[0].title}; labels give the median at the horizon"
-    else:
-        note = None
+    note = f"{panels[0].title}; labels give the median at the horizon" if len(panels) == 1 else None
     return _fan_panels(
         rows,
         what="Cost of regional presence",
@@ -728,98 +742,94 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
     scenarios = _scenarios(rows)
     multi = len(scenarios) > 1
     frames = _by_scenario(rows, scenarios)
-    fig = _new_figure(8.0, 4.6)
+    fig = _new_figure(8.0, 5.0 if multi else 4.6)
     ax = fig.add_subplot()
     st.style_axes(ax)
 
     marks: dict[int, float] = {}
     handles: list[Any] = []
     labels: list[str] = []
-    x_all: list[np.ndarray] = []
+    spans: list[tuple[float, float]] = []
+    dates = False
     for i, (scen, frame) in enumerate(frames.items()):
         data = _series(frame, "ceasefire")
         if data.empty:
             continue
         x = data["x"].to_numpy()
         y = data["mean"].to_numpy()
-        x_all.append(x)
+        dates = dates or _is_dates(x)
+        first, last = _xnum(x[0]), _xnum(x[-1])
+        spans.append((first, last))
         colour = st.scenario_colour(i) if multi else st.NEUTRAL
         ax.step(x, y, where="post", color=colour, linewidth=st.LINE_WIDTH, label=scen, zorder=2.5)
         if not multi:
             ax.fill_between(x, 0, y, step="post", color=colour, alpha=0.07, linewidth=0)
-        found = _anniversaries(x, (1, 5))
+        points = []
+        for k, idx in _anniversaries(x, (1, 5)):
+            marks[k] = min(_xnum(pd.Timestamp(x[0]) + pd.DateOffset(years=k)), last)
+            points.append((f"{k} yr", marks[k], idx))
+        if not points:  # horizon shorter than a year: report the end instead
+            points = [("end", last, len(y) - 1)]
         parts = []
-        for k, idx in found:
-            marks[k] = _xnum(pd.Timestamp(x[0]) + pd.DateOffset(years=k))
+        for name, xm, idx in points:
             value = float(y[idx])
-            xm = min(marks[k], _xnum(x[-1]))
+            parts.append(f"{name} {value:.0%}")
             ax.plot(
                 [xm],
                 [value],
                 marker="o",
-                markersize=5,
+                markersize=5.5,
                 color=colour,
                 markeredgecolor="white",
                 zorder=3,
+                clip_on=False,
                 label="_mark",
             )
-            parts.append(f"{k} yr {value:.0%}")
             if not multi:
-                near_end = (xm - _xnum(x[0])) > 0.8 * (_xnum(x[-1]) - _xnum(x[0]))
+                # the curve never rises, so up-and-right of a point on it is free;
+                # at the end of the horizon the note goes right of the curve's end
+                at_end = xm >= last
                 ax.annotate(
-                    f"{value:.0%} holding after {k} year{'s' if k > 1 else ''}",
+                    f"{value:.0%} still holding" + (" at the horizon" if name == "end" else ""),
                     xy=(xm, value),
-                    xytext=(-8, 8) if near_end else (8, 8),
+                    xytext=(7, 0) if at_end else (7, 6),
                     textcoords="offset points",
-                    ha="right" if near_end else "left",
-                    va="bottom",
+                    ha="left",
+                    va="center" if at_end else "bottom",
                     fontsize=st.NOTE_SIZE + 0.5,
+                    fontweight="bold",
                     color=st.TEXT,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
-                )
-        if not found:
-            parts.append(f"end {float(y[-1]):.0%}")
-            if not multi:
-                ax.annotate(
-                    f"{float(y[-1]):.0%} holding at the horizon",
-                    xy=(_xnum(x[-1]), float(y[-1])),
-                    xytext=(-8, 8),
-                    textcoords="offset points",
-                    ha="right",
-                    fontsize=st.NOTE_SIZE + 0.5,
-                    color=st.TEXT,
+                    annotation_clip=False,
                 )
         handles.append(Line2D([], [], color=colour, linewidth=st.LINE_WIDTH))
         labels.append(f"{scen}  ({', '.join(parts)})")
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
+    hi = max((b for _, b in spans), default=0.0)
     for k, xm in sorted(marks.items()):
         ax.axvline(xm, color=st.SPINE, linewidth=0.8, linestyle=(0, (1.5, 3)), zorder=1)
         ax.text(
             xm,
-            0.02,
-            f" {k} year{'s' if k > 1 else ''}",
+            1.01,
+            f"{k} year{'s' if k > 1 else ''}",
             transform=trans,
-            ha="left" if k == 1 else "right",
+            ha="right" if xm >= hi else "center",
             va="bottom",
             fontsize=st.NOTE_SIZE,
             color=st.MUTED,
+            clip_on=False,
         )
-    if x_all:
-        lo = min(_xnum(x[0]) for x in x_all)
-        hi = max(_xnum(x[-1]) for x in x_all)
+    if spans:
+        lo = min(a for a, _ in spans)
         if hi > lo:
             ax.set_xlim(lo, hi)
-        if _is_dates(x_all[0]):
+        if dates:
             _date_axis(ax)
     _y_axis(ax, "percent")
-    ax.set_ylim(0.0, 1.02)
+    ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("Runs with the ceasefire holding")
     if multi:
-        _subtitle(ax, "Share of runs in which the ceasefire still holds")
         _legend(fig, handles, labels, max_cols=2)
-    else:
-        _subtitle(ax, "Share of runs in which the ceasefire still holds")
     _suptitle(fig, _title("Ceasefire survival", scenarios))
     return fig
 
@@ -827,37 +837,34 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
 def _ramp(colour: str, n: int) -> list[str]:
     """``n`` shades from a light tint of ``colour`` to the colour itself."""
     rgb = np.array(to_rgb(colour))
-    out = []
-    for t in np.linspace(0.3, 1.0, max(n, 1)):
-        out.append(to_hex(1.0 - t * (1.0 - rgb)))
-    return out
+    return [to_hex(1.0 - t * (1.0 - rgb)) for t in np.linspace(0.25, 1.0, max(n, 1))]
 
 
 def decline_curve_figure(summary: pd.DataFrame, power: str = "Russia") -> Figure:
     """Money spent vs influence: ``power``'s median cumulative regional cost (x) against its
-    influence (median line, 50% band), with yearly points annotated by date.
+    influence (median line, 50% band), with a point per year, shaded light to dark.
 
     Uses ``regional_cost_cum_musd``, or ``peacekeeping_cost_cum_musd`` when the former is
-    absent.
+    absent. One scenario: points are labelled with their date. Several: one path per
+    scenario, points numbered by year.
     """
     cost_metric = next((m for m in COST_METRICS if _has(summary, m, power)), None)
     if cost_metric is None:
         raise ValueError(f"summary has no cumulative cost rows for {power!r}")
     if not _has(summary, "influence", power):
         raise ValueError(f"summary has no 'influence' rows for {power!r}")
-    rows = summary[
-        summary["metric"].isin([cost_metric, "influence"]) & (summary["actor"] == power)
-    ]
+    rows = summary[summary["metric"].isin([cost_metric, "influence"]) & (summary["actor"] == power)]
     scenarios = _scenarios(rows)
     multi = len(scenarios) > 1
     frames = _by_scenario(rows, scenarios)
 
-    fig = _new_figure(8.0, 5.2)
+    fig = _new_figure(8.0, 5.4 if multi else 5.2)
     ax = fig.add_subplot()
     st.style_axes(ax, grid="both")
     handles: list[Any] = []
     labels: list[str] = []
     notes: list[str] = []
+    highest = -math.inf
     for i, (scen, frame) in enumerate(frames.items()):
         cost = _series(frame, cost_metric, actor=power)
         infl = _series(frame, "influence", actor=power)
@@ -872,74 +879,108 @@ def decline_curve_figure(summary: pd.DataFrame, power: str = "Russia") -> Figure
             continue
         colour = st.scenario_colour(i) if multi else st.actor_colour(power)
         cx = data["cost"].to_numpy()
+        ys = data["q50"].to_numpy()
+        x = data["x"].to_numpy()
+        highest = max(highest, float(np.nanmax(data["q75"].to_numpy(dtype=float))))
+        # labels go on the side the path moves away from: above it when influence falls
+        falling = bool(ys[-1] <= ys[0])
         ax.fill_between(
             cx,
             data["q25"].to_numpy(),
             data["q75"].to_numpy(),
             color=colour,
-            alpha=st.BAND_ALPHA_50 * 0.8,
+            alpha=0.16 if multi else 0.24,
             linewidth=0,
             zorder=1.5,
             label="_band",
         )
-        ax.plot(cx, data["q50"].to_numpy(), color=colour, linewidth=st.LINE_WIDTH, zorder=2.5,
-                label=scen if multi else power)
-        x = data["x"].to_numpy()
+        ax.plot(
+            cx,
+            ys,
+            color=colour,
+            linewidth=st.LINE_WIDTH,
+            zorder=2.5 + 0.01 * i,
+            label=scen if multi else power,
+        )
         points = _anniversaries(x, range(0, 100))
-        if not points or points[-1][1] != len(x) - 1:
-            points.append((-1, len(x) - 1))
-        shades = _ramp(colour, len(points))
-        ys = data["q50"].to_numpy()
-        for j, ((k, idx), shade) in enumerate(zip(points, shades, strict=True)):
+        if points and points[-1][1] >= len(x) - 2:
+            points[-1] = (points[-1][0], len(x) - 1)  # the anniversary is the horizon
+        elif not points or points[-1][1] != len(x) - 1:
+            points.append((-1, len(x) - 1))  # the horizon, when it is no anniversary
+        for (k, idx), shade in zip(points, _ramp(colour, len(points)), strict=True):
+            z = 3 + 0.01 * i
+            if multi:
+                if k == 0:
+                    continue
+                ax.scatter(
+                    [cx[idx]],
+                    [ys[idx]],
+                    s=130 if k > 0 else 40,
+                    color=colour,
+                    edgecolors="white",
+                    linewidths=1.0,
+                    zorder=z,
+                    clip_on=False,
+                    label="_year",
+                )
+                if k > 0:
+                    ax.text(
+                        cx[idx],
+                        ys[idx],
+                        str(k),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        fontweight="bold",
+                        color="white",
+                        zorder=z + 0.005,
+                    )
+                continue
             ax.scatter(
                 [cx[idx]],
                 [ys[idx]],
-                s=46,
+                s=48,
                 color=shade,
-                edgecolors=colour if j == 0 else "white",
+                edgecolors=colour if k == 0 else "white",
                 linewidths=1.0,
-                zorder=3,
+                zorder=z,
+                clip_on=False,
                 label="_year",
             )
             if _is_dates(x):
                 when = pd.Timestamp(x[idx])
-                text = f"{when:%b %Y}" if not multi else (f"Y{k}" if k >= 0 else "end")
-                if k == 0 and not multi:
-                    text = f"start, {when:%b %Y}"
+                text = f"start, {when:%b %Y}" if k == 0 else f"{when:%b %Y}"
             else:
                 text = f"step {x[idx]:g}"
-            rising = idx + 1 < len(ys) and ys[min(idx + 4, len(ys) - 1)] > ys[idx]
             ax.annotate(
                 text,
                 xy=(cx[idx], ys[idx]),
-                xytext=(7, -9) if rising else (7, 7),
+                xytext=(4, 8) if falling else (4, -8),
                 textcoords="offset points",
                 ha="left",
-                va="top" if rising else "bottom",
+                va="bottom" if falling else "top",
                 fontsize=st.NOTE_SIZE,
                 color=st.TEXT,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
                 zorder=4,
+                annotation_clip=False,
             )
         handles.append(_fan_handle(colour))
-        labels.append(scen if multi else f"{power}: median influence, middle 50% of runs")
-        notes.append(
-            f"US\\${cx[-1]:,.0f}M spent, influence {ys[0]:.2f} → {ys[-1]:.2f}"
-            + (f" ({scen})" if multi else "")
-        )
+        labels.append(scen)
+        notes.append(f"US\\${cx[-1]:,.0f}M spent, influence {ys[0]:.2f} → {ys[-1]:.2f}")
 
     what = "regional" if cost_metric == "regional_cost_cum_musd" else "peacekeeping"
     ax.set_xlabel(f"{power}'s cumulative {what} spending, median (US\\$ million)")
     ax.set_ylabel(f"{power}'s influence (0–1)")
-    _y_axis(ax, "index")
+    _y_axis(ax, "index", _share_top(highest))
     ax.set_xlim(left=0.0)
     ax.xaxis.set_major_formatter(FuncFormatter(_money))
     ax.tick_params(axis="x", length=0)
-    if notes:
-        _subtitle(ax, "Median over runs: " + "; ".join(notes) if not multi else
-                  "Median path per scenario; shaded: middle 50% of runs. Points mark each year.")
     if multi:
+        _subtitle(ax, "Median path per scenario, shaded: middle 50% of runs; numbers mark years")
         _legend(fig, handles, labels)
+    elif notes:
+        _subtitle(ax, f"Median: {notes[0]}. Shaded: middle 50% of runs")
     _suptitle(fig, _title(f"{power}: money spent vs influence", scenarios))
     return fig
 
@@ -948,20 +989,27 @@ def regime_figure(outcomes: pd.DataFrame) -> Figure:
     """Share of replicates ending in each outcome regime, as labelled horizontal bars.
 
     One panel per scenario (stacked, same regime order and x scale) when ``outcomes`` holds
-    several scenarios.
+    several scenarios. Regimes are any strings; known ones come first in
+    :data:`~hegemon.plots.style.REGIME_ORDER`. With a categorical ``regime`` column, every
+    category gets a bar, even at 0%.
     """
     if outcomes is None or outcomes.empty or "regime" not in outcomes.columns:
         raise ValueError("outcomes has no 'regime' rows")
+    raw = outcomes["regime"]
+    # a categorical column lists every regime the classifier knows: show the empty ones too
+    known = (
+        [str(c) for c in raw.cat.categories] if isinstance(raw.dtype, pd.CategoricalDtype) else []
+    )
     frame = pd.DataFrame(
         {
             "scenario": (
                 outcomes["scenario"].astype(str) if "scenario" in outcomes.columns else "all"
             ),
-            "regime": outcomes["regime"].fillna("unclassified").astype(str),
+            "regime": raw.astype(object).where(raw.notna(), "unclassified").astype(str),
         }
     )
     scenarios = _scenarios(frame)
-    regimes = st.order_regimes(frame["regime"])
+    regimes = st.order_regimes([*known, *frame["regime"]])
     n_r = len(regimes)
     multi = len(scenarios) > 1
     fig = _new_figure(7.6, 1.2 + len(scenarios) * (0.36 * n_r + 0.55))
@@ -969,6 +1017,7 @@ def regime_figure(outcomes: pd.DataFrame) -> Figure:
     y = np.arange(n_r)
     for ax, scen in zip(axes, scenarios, strict=True):
         st.style_axes(ax, grid="x")
+        ax.spines["left"].set_visible(False)
         counts = frame.loc[frame["scenario"] == scen, "regime"].value_counts()
         total = int(counts.sum())
         shares = np.array([counts.get(r, 0) / total for r in regimes], dtype=float)

@@ -144,6 +144,7 @@ def order_actors(names: Iterable[Any]) -> list[str]:
 REGIME_ORDER: tuple[str, ...] = (
     "managed_decline",
     "consolidation",
+    "erosion",
     "retreat",
     "collapse",
     "mixed",
@@ -151,6 +152,7 @@ REGIME_ORDER: tuple[str, ...] = (
 REGIME_COLOURS: dict[str, str] = {
     "managed_decline": "#5E3C99",  # deep purple
     "consolidation": "#74ADD1",  # light blue
+    "erosion": "#B2ABD2",  # lavender: decline without the full signature
     "retreat": "#F1A340",  # amber
     "collapse": "#D6604D",  # brick red
     "mixed": "#BDBDBD",  # grey

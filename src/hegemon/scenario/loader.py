@@ -59,16 +59,154 @@ def scenario_path(name_or_path: str | Path) -> Path:
     )
 
 
-def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Load and validate a scenario, applying ``KEY=VALUE`` overrides first.
+def load_scenario(
+    name_or_path: str | Path, overrides: Sequence[str] = (), *, allow_outside: bool = False
+) -> Scenario:
+    """Load and validate a scenario, resolving ``extends:`` and applying ``KEY=VALUE``
+    overrides first.
+
+    ``extends:`` names a bundled scenario or a file relative to the extending file, inside
+    its folder unless ``allow_outside``.
 
     >>> load_scenario("baseline", ["horizon_years=2"]).steps
     105
     """
-    doc = read_yaml(scenario_path(name_or_path))
+    doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
     for item in overrides:
         apply_override(doc, item)
     return validate(doc)
+
+
+def read_document(
+    path: Path, *, allow_outside: bool = False, _chain: tuple[Path, ...] = ()
+) -> YamlDoc:
+    """Read a scenario file and everything it extends, merged into one document."""
+    doc = read_yaml(path)
+    parent_ref = doc.data.get("extends")
+    if parent_ref is None:
+        return doc
+    where = locate(doc, ("extends",))
+    if not isinstance(parent_ref, str) or not parent_ref:
+        raise ScenarioError([Problem(*where, "extends", "expected a scenario name or a path")])
+    parent_path = _parent_path(doc.path, parent_ref, where, allow_outside)
+    chain = (*_chain, doc.path.resolve())
+    if parent_path.resolve() in chain:
+        cycle = " -> ".join(p.name for p in (*chain, parent_path.resolve()))
+        raise ScenarioError([Problem(*where, "extends", f"extends itself: {cycle}")])
+    parent = read_document(parent_path, allow_outside=allow_outside, _chain=chain)
+    return merge_documents(parent, doc)
+
+
+def _parent_path(
+    child: Path, ref: str, where: tuple[Path, int | None], allow_outside: bool
+) -> Path:
+    candidate = child.parent / ref
+    if candidate.suffix in (".yaml", ".yml"):
+        folder = child.parent.resolve()
+        if not allow_outside and not candidate.resolve().is_relative_to(folder):
+            raise ScenarioError(
+                [
+                    Problem(
+                        *where,
+                        "extends",
+                        f"{ref!r} is outside the folder of {child.name}; only bundled "
+                        "scenarios and files in that folder can be extended "
+                        "(pass --allow-outside to permit it)",
+                    )
+                ]
+            )
+        if candidate.is_file():
+            return candidate
+    elif "/" not in ref and (bundled_dir() / f"{ref}.yaml").is_file():
+        return bundled_dir() / f"{ref}.yaml"
+    raise ScenarioError(
+        [
+            Problem(
+                *where,
+                "extends",
+                f"no scenario {ref!r} to extend (expected a bundled name: "
+                f"{', '.join(bundled_names())}; or a .yaml file relative to {child.name})",
+            )
+        ]
+    )
+
+
+KEYED_LISTS = {"actors": "name", "relations": "id", "events": "id"}
+
+
+def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
+    """The child's values over the parent's: mappings merge key by key, the lists of actors,
+    relations and events merge item by item by name or id (``remove: true`` drops an
+    inherited item), and any other value is replaced. Every key keeps its origin."""
+    origins: dict[tuple[str | int, ...], tuple[Path, int]] = {
+        (): child.origins.get((), (child.path, 1))
+    }
+
+    def copy(
+        doc: YamlDoc, src: tuple[str | int, ...], dst: tuple[str | int, ...], value: Any
+    ) -> Any:
+        for key, origin in doc.origins.items():
+            if key[: len(src)] == src:
+                origins[dst + key[len(src) :]] = origin
+        return value
+
+    def merge(p: Any, c: Any, ppath: tuple, cpath: tuple, out: tuple) -> Any:
+        if isinstance(p, dict) and isinstance(c, dict):
+            result = {}
+            for key in [*p, *(k for k in c if k not in p)]:
+                if key in p and key in c:
+                    result[key] = merge(p[key], c[key], (*ppath, key), (*cpath, key), (*out, key))
+                    origins[(*out, key)] = child.origins.get((*cpath, key), origins.get(out))
+                elif key in p:
+                    result[key] = copy(parent, (*ppath, key), (*out, key), p[key])
+                else:
+                    result[key] = copy(child, (*cpath, key), (*out, key), c[key])
+            return result
+        field = out[-1] if len(out) == 1 else None
+        if field in KEYED_LISTS and isinstance(p, list) and isinstance(c, list):
+            return merge_items(p, c, ppath, cpath, out, KEYED_LISTS[field])
+        return copy(child, cpath, out, c)
+
+    def merge_items(p: list, c: list, ppath: tuple, cpath: tuple, out: tuple, key: str) -> list:
+        result: list[Any] = []
+        index = {item.get(key): i for i, item in enumerate(p) if isinstance(item, dict)}
+        overrides: dict[int, int] = {}
+        removed: set[int] = set()
+        added: list[int] = []
+        for j, item in enumerate(c):
+            name = item.get(key) if isinstance(item, dict) else None
+            if isinstance(item, dict) and item.get("remove") is True:
+                if name not in index:
+                    raise ScenarioError(
+                        [
+                            Problem(
+                                *locate(child, (*cpath, j)),
+                                f"{out[-1]}[{name}]",
+                                f"cannot remove {name!r}: the extended scenario has no such item",
+                            )
+                        ]
+                    )
+                removed.add(index[name])
+            elif name in index:
+                overrides[index[name]] = j
+            else:
+                added.append(j)
+        for i, item in enumerate(p):
+            if i in removed:
+                continue
+            at = (*out, len(result))
+            if i in overrides:
+                j = overrides[i]
+                result.append(merge(item, c[j], (*ppath, i), (*cpath, j), at))
+                origins[at] = child.origins.get((*cpath, j), origins.get(out))
+            else:
+                result.append(copy(parent, (*ppath, i), at, item))
+        for j in added:
+            result.append(copy(child, (*cpath, j), (*out, len(result)), c[j]))
+        return result
+
+    data = merge(parent.data, child.data, (), (), ())
+    return YamlDoc(data=data, origins=origins, path=child.path)
 
 
 def with_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
