@@ -65,26 +65,92 @@ def cli() -> None:
     """
 
 
+def scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options spelled the same in every command that takes a scenario."""
+    func = click.option(
+        "--allow-outside",
+        is_flag=True,
+        help="Let extends: name files outside the extending file's folder.",
+    )(func)
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a scenario value, e.g. actors.Russia.resolve=0.9 (repeatable).",
+    )(func)
+
+
+def ensemble_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of every command that runs ensembles."""
+    options = [
+        click.option(
+            "-r",
+            "--replicates",
+            type=click.IntRange(min=1),
+            default=1000,
+            show_default=True,
+            help="Number of Monte Carlo replicates.",
+        ),
+        click.option(
+            "--seed",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Random seed; the same seed gives the same results, bit for bit.",
+        ),
+        click.option("--force", is_flag=True, help="Replace the output folder if it exists."),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Processes to run chunks of replicates on.",
+        ),
+        click.option("--no-figures", is_flag=True, help="Skip drawing figures."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar or table."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def progress_bar(length: int, label: str, quiet: bool) -> Any:
+    """A progress bar on stderr, or nothing when quiet or not on a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return _Silent()
+    return click.progressbar(
+        length=length, label=label, file=sys.stderr, show_eta=True, show_pos=True
+    )
+
+
+def default_out(stem: str) -> Path:
+    return Path("results") / f"{stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+
+
 @cli.command()
 @click.argument("scenario", default="baseline")
-@click.option("-r", "--replicates", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Number of Monte Carlo replicates.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Random seed; the same seed gives the same results, bit for bit.")
-@click.option("--years", type=click.FloatRange(min=0, min_open=True, max=50),
-              help="Horizon in years from the scenario's start.")
+@ensemble_options
+@click.option(
+    "--years",
+    type=click.FloatRange(min=0, min_open=True, max=50),
+    help="Horizon in years from the scenario's start.",
+)
 @click.option("--until", callback=parse_date, help="End date YYYY-MM-DD (instead of --years).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario value, e.g. actors.Russia.resolve=0.9 (repeatable).")
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Results folder [default: results/<scenario>-<time>].")
-@click.option("--force", is_flag=True, help="Replace the results folder if it exists.")
-@click.option("--store", type=click.Choice(["full", "summary"]), default="full",
-              show_default=True, help="Keep every trajectory, or only the summary.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes to run chunks of replicates on.")
-@click.option("--no-figures", is_flag=True, help="Skip drawing figures.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar or table.")
+@scenario_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results folder [default: results/<scenario>-<time>].",
+)
+@click.option(
+    "--store",
+    type=click.Choice(["full", "summary"]),
+    default="full",
+    show_default=True,
+    help="Keep every trajectory, or only the summary.",
+)
 @friendly
 def run(
     scenario: str,
@@ -93,6 +159,7 @@ def run(
     years: float | None,
     until: str | None,
     overrides: tuple[str, ...],
+    allow_outside: bool,
     out: Path | None,
     force: bool,
     store: str,
@@ -116,15 +183,20 @@ def run(
         raise click.UsageError("give --years or --until, not both")
     extra = [f"horizon_years={years}", "until=null"] if years is not None else []
     extra += [f"until={until}"] if until is not None else []
-    spec = load_scenario(scenario, [*extra, *overrides])
-    target = out or Path("results") / f"{spec.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
+    target = out or default_out(spec.name)
     if target.exists() and not force:
         raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
-    show = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=replicates, label=f"{spec.name}", file=sys.stderr,
-                           show_eta=True, show_pos=True) if show else _Silent() as bar:
-        results = run_api(spec, replicates, seed, store=store, workers=workers,
-                          progress=bar.update, command=" ".join(["hegemon", *sys.argv[1:]]))
+    with progress_bar(replicates, spec.name, quiet) as bar:
+        results = run_api(
+            spec,
+            replicates,
+            seed,
+            store=store,
+            workers=workers,
+            progress=bar.update,
+            command=" ".join(["hegemon", *sys.argv[1:]]),
+        )
     path = results.save(target, overwrite=force, figures=not no_figures)
     if not quiet:
         click.echo(f"\n{spec.title or spec.name}\n{format_table(results.headline())}\n", err=True)
@@ -133,8 +205,12 @@ def run(
 
 @cli.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Where to write the figures [default: FOLDER/figures].")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where to write the figures [default: FOLDER/figures].",
+)
 @friendly
 def plot(folder: Path, out: Path | None) -> None:
     """Redraw the figures of a results FOLDER from its tables alone.
@@ -148,6 +224,171 @@ def plot(folder: Path, out: Path | None) -> None:
     results = Results.load(folder)
     for path in results.figures(out or folder / "figures"):
         click.echo(str(path))
+
+
+@cli.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@ensemble_options
+@scenario_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Comparison folder [default: results/compare-<time>].",
+)
+@click.option(
+    "--metric",
+    "metrics",
+    multiple=True,
+    help="Metric to overlay in the fan charts (repeatable; default: all).",
+)
+@friendly
+def compare(
+    scenarios: tuple[str, ...],
+    replicates: int,
+    seed: int,
+    force: bool,
+    workers: int,
+    no_figures: bool,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    allow_outside: bool,
+    out: Path | None,
+    metrics: tuple[str, ...],
+) -> None:
+    """Compare SCENARIOS (files, bundled names or existing results folders; the first is the
+    reference) run with common random numbers: one results folder each, paired differences,
+    figures on shared axes and a self-contained report.html.
+
+    \b
+    Example:
+      hegemon compare baseline no_peacekeepers russia_assertive turkey_restrained \\
+          russia_overstretched -r 1000 -o results/counterfactuals
+    """
+    from hegemon.api import run as run_api
+    from hegemon.comparison import Comparison
+    from hegemon.model.metrics import METRICS
+    from hegemon.results import Results
+    from hegemon.scenario.loader import load_scenario
+
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown metric {unknown[0]!r} (expected one of: {', '.join(METRICS)})",
+            param_hint="--metric",
+        )
+    target = out or default_out("compare")
+    if target.exists() and not force:
+        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
+    specs = {
+        name: load_scenario(name, overrides, allow_outside=allow_outside)
+        for name in scenarios
+        if not (Path(name) / "manifest.json").is_file()
+    }
+    results = []
+    with progress_bar(replicates * len(specs), "compare", quiet) as bar:
+        for name in scenarios:
+            if name not in specs:
+                results.append(Results.load(name))
+                continue
+            results.append(
+                run_api(
+                    specs[name],
+                    replicates,
+                    seed,
+                    store="summary",
+                    workers=workers,
+                    progress=bar.update,
+                    command=" ".join(["hegemon", *sys.argv[1:]]),
+                )
+            )
+    comparison = Comparison(results, metrics=list(metrics) or None)
+    if not comparison.common_random_numbers():
+        click.echo(
+            "warning: the scenarios ran with different seeds; differences are not "
+            "paired by replicate",
+            err=True,
+        )
+    path = comparison.save(target, overwrite=force, figures=not no_figures)
+    if not quiet:
+        table = comparison.paired[["scenario", "label", "mean_diff", "ci_low", "ci_high"]]
+        with pd_display():
+            click.echo(
+                f"\nDifferences from {comparison.reference.name} (mean, 95% interval):\n"
+                f"{table.to_string(index=False, float_format=lambda x: f'{x:.3f}')}\n",
+                err=True,
+            )
+    click.echo(str(path))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@scenario_options
+@friendly
+def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
+    """Check scenario FILES (or bundled names); exit 0 when all are valid, otherwise print one
+    line per problem and exit 2.
+
+    \b
+    Example:
+      hegemon validate scenarios/*.yaml
+    """
+    from hegemon.scenario.loader import load_scenario
+
+    problems = []
+    for name in files:
+        try:
+            load_scenario(name, overrides, allow_outside=allow_outside)
+        except ScenarioError as err:
+            problems.extend(err.problems)
+        else:
+            click.echo(f"ok: {name}", err=True)
+    if problems:
+        raise ScenarioError(problems)
+
+
+@cli.command()
+def scenarios() -> None:
+    """List the bundled scenarios with the question each asks.
+
+    \b
+    Example:
+      hegemon scenarios
+    """
+    from hegemon.scenario.loader import bundled_names, load_scenario
+
+    names = bundled_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        click.echo(f"{name.ljust(width)}  {load_scenario(name).question}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (for editors' completion and checks).
+
+    \b
+    Example:
+      hegemon schema > hegemon-scenario.schema.json
+    """
+    import json
+
+    from hegemon.scenario.schema import Scenario
+
+    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+class pd_display:
+    """Wide pandas output for tables printed to the terminal."""
+
+    def __enter__(self) -> None:
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 200, "display.max_colwidth", 60)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
 
 
 class _Silent:

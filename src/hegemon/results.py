@@ -105,7 +105,10 @@ class Results:
         from hegemon.plots import draw_all
 
         return draw_all(
-            self.summary, self.outcomes, Path(out_dir), formats=formats,
+            self.summary,
+            self.outcomes,
+            Path(out_dir),
+            formats=formats,
             focal_power=self.scenario.focus.power,
         )
 
@@ -124,7 +127,9 @@ class Results:
             parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
         except OSError as err:
-            raise HegemonError(f"{parent}: cannot create the results folder: {err.strerror}") from None
+            raise HegemonError(
+                f"{parent}: cannot create the results folder: {err.strerror}"
+            ) from None
         try:
             self._write(tmp, figures=figures)
             if target.exists():

@@ -48,9 +48,7 @@ def headline_rows(
     regional = _series(summary, "regional_cost_cum_musd", f.power)
     if not regional.empty:
         last = regional.iloc[-1]
-        rows.append(
-            (f"{f.power}'s cumulative regional spending", f"US$ {last.q50:,.0f} m")
-        )
+        rows.append((f"{f.power}'s cumulative regional spending", f"US$ {last.q50:,.0f} m"))
     held = _series(summary, "ceasefire", None)
     if not held.empty:
         means = held["mean"].to_numpy()

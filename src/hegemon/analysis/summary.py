@@ -18,9 +18,7 @@ def dates(start: dt.date, steps: int) -> np.ndarray:
     return np.datetime64(start, "ns") + np.arange(steps + 1) * np.timedelta64(7, "D")
 
 
-def summarize(
-    scenario: str, start: dt.date, series: dict[SeriesKey, np.ndarray]
-) -> pd.DataFrame:
+def summarize(scenario: str, start: dt.date, series: dict[SeriesKey, np.ndarray]) -> pd.DataFrame:
     """One row per (step, metric, actor, target): mean, q05, q25, q50, q75, q95."""
     frames = []
     for (metric, actor, target), values in series.items():
@@ -65,8 +63,9 @@ def long_timeseries(
     steps, n = first.shape[0] - 1, first.shape[1]
     block = (steps + 1) * n
     columns: dict[str, object] = {
-        "scenario": pd.Categorical.from_codes(np.zeros(block * len(keys), dtype=np.int8),
-                                              categories=[scenario]),
+        "scenario": pd.Categorical.from_codes(
+            np.zeros(block * len(keys), dtype=np.int8), categories=[scenario]
+        ),
         "replicate": np.tile(replicates, (steps + 1) * len(keys)),
         "step": np.tile(np.repeat(np.arange(steps + 1), n), len(keys)),
         "date": np.tile(np.repeat(dates(start, steps), n), len(keys)),

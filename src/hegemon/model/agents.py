@@ -107,7 +107,9 @@ class Power(Actor):
         committed = self.peacekeeping_cost_musd + arms
         self.free_effort_musd = np.maximum(budget - committed, 0.0)
         spent = np.maximum(budget, committed) + self.honour_cost_musd
-        self.peacekeeping_cost_cum_musd = self.peacekeeping_cost_cum_musd + self.peacekeeping_cost_musd
+        self.peacekeeping_cost_cum_musd = (
+            self.peacekeeping_cost_cum_musd + self.peacekeeping_cost_musd
+        )
         self.regional_cost_cum_musd = self.regional_cost_cum_musd + spent
 
     def effort_in(self, local: LocalState) -> np.ndarray:

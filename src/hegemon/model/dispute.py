@@ -66,25 +66,23 @@ class Dispute:
         """Allies' support as the opponent expects it: pledged support times credibility."""
         m = self.model
         return sum(
-            (np.where(c.active, c.params.support_musd * c.patron.credibility, 0.0)
-             for c in self.allies(side)),
+            (
+                np.where(c.active, c.params.support_musd * c.patron.credibility, 0.0)
+                for c in self.allies(side)
+            ),
             np.zeros(m.R),
         )
 
     def peacekeeping_deterrence(self) -> np.ndarray:
         m = self.model
         sides = set(self.sides)
-        return sum(
-            (d.deterrence() for d in m.mandates if sides & set(d.parties)), np.zeros(m.R)
-        )
+        return sum((d.deterrence() for d in m.mandates if sides & set(d.parties)), np.zeros(m.R))
 
     def balance(self, side: LocalState) -> np.ndarray:
         """The side's share of strength against the other side and its allies' credibility."""
         other = self.other(side)
         own = self.strength(side)
-        against = self.strength(other) + self.params.ally_deterrence * self.credible_support(
-            other
-        )
+        against = self.strength(other) + self.params.ally_deterrence * self.credible_support(other)
         return own / np.maximum(own + against, 1e-9)
 
     def fight(self) -> None:
@@ -92,9 +90,7 @@ class Dispute:
         m, p, week = self.model, self.params, self.model.week
         a, b = self.sides
         calm = np.exp(-p.deterrence_per_1000_troops * self.peacekeeping_deterrence())
-        pressure = {
-            s: (2.0 * self.balance(s)) ** p.balance_exponent for s in self.sides
-        }
+        pressure = {s: (2.0 * self.balance(s)) ** p.balance_exponent for s in self.sides}
         hazard = {s: p.clash_rate * self.grievance(s) * pressure[s] * calm for s in self.sides}
         prob_a = -np.expm1(-hazard[a])
         prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
@@ -118,9 +114,13 @@ class Dispute:
         b_wins = clash & ~a_wins
         self._move(a, a_wins, p.clash_gain)
         self._move(b, b_wins, p.clash_gain)
-        m.log_event("clash", clash, actor=np.where(attacker_is_a, a.name, b.name),
-                    target=np.where(attacker_is_a, b.name, a.name),
-                    detail=np.where(a_wins, f"won by {a.name}", f"won by {b.name}"))
+        m.log_event(
+            "clash",
+            clash,
+            actor=np.where(attacker_is_a, a.name, b.name),
+            target=np.where(attacker_is_a, b.name, a.name),
+            detail=np.where(a_wins, f"won by {a.name}", f"won by {b.name}"),
+        )
 
         # escalation to the collapse of the ceasefire
         press = np.where(attacker_is_a, pressure[a], pressure[b])
@@ -151,10 +151,16 @@ class Dispute:
             )
             defender.adjust_trust(patron, tp.gain_on_honour, honoured)
             defender.adjust_trust(patron, -tp.loss_on_failure, failed)
-            m.log_event("commitment_honoured", honoured, actor=patron.name,
-                        target=defender.name, detail=c.id)
-            m.log_event("commitment_failed", failed, actor=patron.name,
-                        target=defender.name, detail=c.id)
+            m.log_event(
+                "commitment_honoured",
+                honoured,
+                actor=patron.name,
+                target=defender.name,
+                detail=c.id,
+            )
+            m.log_event(
+                "commitment_failed", failed, actor=patron.name, target=defender.name, detail=c.id
+            )
         return support
 
     def _move(self, winner: LocalState, mask: np.ndarray, gain: np.ndarray) -> None:
@@ -190,11 +196,20 @@ class Dispute:
         self._move(a, a_wins, p.war_gain * self.territory[b.name])
         self._move(b, b_wins, p.war_gain * self.territory[a.name])
         self.ceasefire = self.ceasefire & ~mask
-        m.log_event("ceasefire_collapse", mask, actor=np.where(a_wins, a.name, b.name),
-                    target=np.where(a_wins, b.name, a.name), detail="war")
+        m.log_event(
+            "ceasefire_collapse",
+            mask,
+            actor=np.where(a_wins, a.name, b.name),
+            target=np.where(a_wins, b.name, a.name),
+            detail="war",
+        )
         for d in m.mandates:
             if set(d.parties) & set(self.sides):
                 leaving = mask & (d.troops > 0)
                 d.troops = np.where(mask, 0.0, d.troops)
-                m.log_event("peacekeepers_withdrawn", leaving, actor=d.sponsor.name,
-                            detail=f"{d.id}: ceasefire collapsed")
+                m.log_event(
+                    "peacekeepers_withdrawn",
+                    leaving,
+                    actor=d.sponsor.name,
+                    detail=f"{d.id}: ceasefire collapsed",
+                )

@@ -38,9 +38,7 @@ class HegemonModel(mesa.Model):
     (262, 4)
     """
 
-    def __init__(
-        self, scenario: sc.Scenario, replicates: Sequence[int] | int = 1, seed: int = 0
-    ):
+    def __init__(self, scenario: sc.Scenario, replicates: Sequence[int] | int = 1, seed: int = 0):
         super().__init__(rng=seed)
         ids = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates)
         self.spec = scenario
@@ -54,8 +52,9 @@ class HegemonModel(mesa.Model):
             influence=self.draws.resolve(scenario.influence, "influence"),
             trust=self.draws.resolve(scenario.trust, "trust"),
         )
-        self._events: EventRows = {k: [] for k in ("replicate", "step", "event", "actor",
-                                                   "target", "detail")}
+        self._events: EventRows = {
+            k: [] for k in ("replicate", "step", "event", "actor", "target", "detail")
+        }
         self._actors: dict[str, Power | LocalState] = {}
         for spec in scenario.actors:
             cls = Power if isinstance(spec, sc.Power) else LocalState
@@ -205,20 +204,30 @@ class ScenarioEvent:
         elif isinstance(e, sc.TransferTerritory):
             assert m.dispute is not None
             loser = m.dispute.other(m.actor(e.to)).name
-            share = np.minimum(m.draws.value(f"events.{e.id}.share", e.share),
-                               m.dispute.territory[loser])
+            share = np.minimum(
+                m.draws.value(f"events.{e.id}.share", e.share), m.dispute.territory[loser]
+            )
             m.dispute.territory[e.to] = m.dispute.territory[e.to] + share
             m.dispute.territory[loser] = m.dispute.territory[loser] - share
         actor = getattr(e, "actor", None) or getattr(e, "to", None)
-        m.log_event(e.kind, everyone, actor=actor, target=getattr(e, "relation", None),
-                    detail=f"{e.id}: {detail}")
+        m.log_event(
+            e.kind,
+            everyone,
+            actor=actor,
+            target=getattr(e, "relation", None),
+            detail=f"{e.id}: {detail}",
+        )
 
     def recover(self) -> None:
         """End of a temporary budget shock."""
         power = self.model.actor(self.spec.actor)
         power.shock = power.shock / self._factor
-        self.model.log_event("budget_recovered", np.ones(self.model.R, dtype=bool),
-                             actor=power.name, detail=self.spec.id)
+        self.model.log_event(
+            "budget_recovered",
+            np.ones(self.model.R, dtype=bool),
+            actor=power.name,
+            detail=self.spec.id,
+        )
 
 
 def set_parameter(model: HegemonModel, path: str, value: np.ndarray) -> None:
@@ -276,18 +285,27 @@ class MandateTerm:
             renew &= party.trust[sponsor.name] >= rule.party_min_trust
         deployed = d.troops > 0
         d.renewing = renew
-        m.log_event("mandate_renewal_agreed", deployed & renew, actor=sponsor.name,
-                    detail=f"{d.id}: term {self.term + 1}")
-        m.log_event("mandate_notice_given", deployed & ~renew, actor=sponsor.name,
-                    detail=f"{d.id}: ends {self.end}")
+        m.log_event(
+            "mandate_renewal_agreed",
+            deployed & renew,
+            actor=sponsor.name,
+            detail=f"{d.id}: term {self.term + 1}",
+        )
+        m.log_event(
+            "mandate_notice_given",
+            deployed & ~renew,
+            actor=sponsor.name,
+            detail=f"{d.id}: ends {self.end}",
+        )
         m._schedule(self.end, self.expire)
 
     def expire(self) -> None:
         m, d = self.model, self.mandate
         leaving = (d.troops > 0) & ~d.renewing
         d.troops = np.where(d.renewing, d.troops, 0.0)
-        m.log_event("peacekeepers_withdrawn", leaving, actor=d.sponsor.name,
-                    detail=f"{d.id}: mandate ended")
+        m.log_event(
+            "peacekeepers_withdrawn", leaving, actor=d.sponsor.name, detail=f"{d.id}: mandate ended"
+        )
         nxt = MandateTerm(m, d, self.term + 1)
         m._actions.append(nxt)
         nxt.schedule_next()

@@ -22,7 +22,9 @@ def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
         out[f"influence_start__{p.name}"] = inf[0]
         out[f"influence_end__{p.name}"] = inf[-1]
         out[f"influence_change__{p.name}"] = inf[-1] - inf[0]
-        out[f"peacekeeping_cost_cum_musd__{p.name}"] = s["peacekeeping_cost_cum_musd", p.name, None][-1]
+        out[f"peacekeeping_cost_cum_musd__{p.name}"] = s[
+            "peacekeeping_cost_cum_musd", p.name, None
+        ][-1]
         out[f"regional_cost_cum_musd__{p.name}"] = s["regional_cost_cum_musd", p.name, None][-1]
         out[f"peacekeepers_start__{p.name}"] = s["peacekeepers", p.name, None][0]
         out[f"peacekeepers_end__{p.name}"] = s["peacekeepers", p.name, None][-1]

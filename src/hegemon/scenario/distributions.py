@@ -12,7 +12,15 @@ import math
 from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
 
 
 class _Dist(BaseModel):
@@ -178,7 +186,7 @@ class Bounds:
         return f"[{self.lo:g}, {self.hi:g}]"
 
 
-def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:  # noqa: N802 (a type factory)
+def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:
     """A numeric parameter in ``[lo, hi]``: a number, or a distribution within those bounds."""
     return Annotated[
         float | Distribution, BeforeValidator(_parse_param), AfterValidator(Bounds(lo, hi))

@@ -381,7 +381,10 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
             mapping = getattr(c, field)
             if set(mapping) != set(c.sides):
                 out.append(
-                    (("conflict", field), f"expected one entry per side {c.sides}, got {list(mapping)}")
+                    (
+                        ("conflict", field),
+                        f"expected one entry per side {c.sides}, got {list(mapping)}",
+                    )
                 )
         shares = list(c.territory.values())
         if all(isinstance(v, float) for v in shares) and abs(sum(shares) - 1.0) > 1e-9:
@@ -433,9 +436,11 @@ def settable_problem(s: Scenario, path: str) -> str | None:
     """Why an event cannot set ``path`` (None if it can): it must name a numeric parameter."""
     parts = path.split(".")
     if parts[0] in ("actors", "relations"):
-        items = {a.name: a for a in s.actors} if parts[0] == "actors" else {
-            r.id: r for r in s.relations
-        }
+        items = (
+            {a.name: a for a in s.actors}
+            if parts[0] == "actors"
+            else {r.id: r for r in s.relations}
+        )
         if parts[1] not in items:
             return f"unknown {parts[0][:-1]} {parts[1]!r} in path {path!r}"
         obj: Any = items[parts[1]]
