@@ -7,15 +7,17 @@ failure while running gives one line and exit status 1; never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
 from hegemon.errors import HegemonError, ScenarioError
 
 EXIT_FAILURE = 1
@@ -103,9 +105,19 @@ def ensemble_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--workers",
             type=click.IntRange(min=1),
-            default=1,
+            help="Processes to run chunks on [default: the cores; 1 runs in-process].",
+        ),
+        click.option(
+            "--chunk-size",
+            type=click.IntRange(min=1),
+            default=DEFAULT_CHUNK_SIZE,
             show_default=True,
-            help="Processes to run chunks of replicates on.",
+            help="Replicates per chunk (one vectorized model).",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run chunks on a Dask cluster at ADDRESS (pip install 'hegemon[dask]').",
         ),
         click.option("--no-figures", is_flag=True, help="Skip drawing figures."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or table."),
@@ -122,6 +134,30 @@ def progress_bar(length: int, label: str, quiet: bool) -> Any:
     return click.progressbar(
         length=length, label=label, file=sys.stderr, show_eta=True, show_pos=True
     )
+
+
+@contextlib.contextmanager
+def executor_for(scheduler: str | None) -> Iterator[Any]:
+    """A Dask client's executor when a scheduler address is given, else None."""
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        raise HegemonError("--scheduler needs Dask: pip install 'hegemon[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=30)
+    except (OSError, TimeoutError) as err:
+        raise HegemonError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+    with client:
+        yield client.get_executor()
+
+
+def default_workers() -> int:
+    from hegemon.ensemble.runner import default_workers as cores
+
+    return cores()
 
 
 def default_out(stem: str) -> Path:
@@ -147,9 +183,13 @@ def default_out(stem: str) -> Path:
 @click.option(
     "--store",
     type=click.Choice(["full", "summary"]),
-    default="full",
-    show_default=True,
-    help="Keep every trajectory, or only the summary.",
+    help="Keep every trajectory, or only the summary [default: full up to 10,000 replicates].",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Continue the interrupted run whose results folder is DIR.",
 )
 @friendly
 def run(
@@ -162,8 +202,11 @@ def run(
     allow_outside: bool,
     out: Path | None,
     force: bool,
-    store: str,
-    workers: int,
+    store: str | None,
+    resume: Path | None,
+    workers: int | None,
+    chunk_size: int,
+    scheduler: str | None,
     no_figures: bool,
     quiet: bool,
 ) -> None:
@@ -184,20 +227,26 @@ def run(
     extra = [f"horizon_years={years}", "until=null"] if years is not None else []
     extra += [f"until={until}"] if until is not None else []
     spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
-    target = out or default_out(spec.name)
-    if target.exists() and not force:
-        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
-    with progress_bar(replicates, spec.name, quiet) as bar:
+    if resume is not None and out is not None and out != resume:
+        raise click.UsageError("--resume DIR names the results folder; do not also give -o")
+    target = resume or out or default_out(spec.name)
+    with progress_bar(replicates, spec.name, quiet) as bar, executor_for(scheduler) as pool:
         results = run_api(
             spec,
             replicates,
             seed,
             store=store,
-            workers=workers,
+            workers=workers or default_workers(),
+            chunk_size=chunk_size,
+            executor=pool,
+            out=target,
+            resume=resume is not None,
+            overwrite=force,
+            figures=not no_figures,
             progress=bar.update,
             command=" ".join(["hegemon", *sys.argv[1:]]),
         )
-    path = results.save(target, overwrite=force, figures=not no_figures)
+    path = results.path
     if not quiet:
         click.echo(f"\n{spec.title or spec.name}\n{format_table(results.headline())}\n", err=True)
     click.echo(str(path))
@@ -248,7 +297,9 @@ def compare(
     replicates: int,
     seed: int,
     force: bool,
-    workers: int,
+    workers: int | None,
+    chunk_size: int,
+    scheduler: str | None,
     no_figures: bool,
     quiet: bool,
     overrides: tuple[str, ...],
@@ -286,7 +337,8 @@ def compare(
         if not (Path(name) / "manifest.json").is_file()
     }
     results = []
-    with progress_bar(replicates * len(specs), "compare", quiet) as bar:
+    bar = progress_bar(replicates * len(specs), "compare", quiet)
+    with bar, executor_for(scheduler) as pool:
         for name in scenarios:
             if name not in specs:
                 results.append(Results.load(name))
@@ -297,7 +349,9 @@ def compare(
                     replicates,
                     seed,
                     store="summary",
-                    workers=workers,
+                    workers=workers or default_workers(),
+                    chunk_size=chunk_size,
+                    executor=pool,
                     progress=bar.update,
                     command=" ".join(["hegemon", *sys.argv[1:]]),
                 )

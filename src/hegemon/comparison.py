@@ -154,7 +154,7 @@ class Comparison:
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate per-scenario tables, keeping string columns categorical."""
-    from hegemon.analysis.summary import categorize
+    from hegemon.ensemble.tables import categorize
 
     plain = [
         f.astype({c: object for c in f.columns if isinstance(f[c].dtype, pd.CategoricalDtype)})

@@ -2,8 +2,8 @@
 
 A results folder (schema in docs/results.md) holds ``manifest.json``, the resolved
 ``scenario.yaml``, Parquet tables ``timeseries``, ``summary``, ``events`` and ``outcomes``,
-and ``figures/``. It is written into a temporary folder beside the target and moved into
-place when complete, so a folder that exists is always whole.
+and ``figures/``. It is written beside the target and renamed into place when complete, so
+a folder that exists is always whole.
 """
 
 from __future__ import annotations
@@ -16,19 +16,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from hegemon.analysis.headline import headline_rows
-from hegemon.analysis.regimes import classify
-from hegemon.analysis.summary import categorize, dates, long_timeseries, summarize
-from hegemon.ensemble.runner import Ensemble
+from hegemon.ensemble.tables import categorize
 from hegemon.errors import HegemonError
 from hegemon.scenario.schema import Scenario
 
@@ -42,59 +38,68 @@ def scenario_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-@dataclass
 class Results:
-    """What a run produced: pandas DataFrames in the schema of the results folder."""
+    """A results folder, read lazily: the tables are pandas DataFrames in the schema of
+    docs/results.md, loaded on first use."""
 
-    scenario: Scenario
-    manifest: dict[str, Any]
-    summary: pd.DataFrame
-    events: pd.DataFrame
-    outcomes: pd.DataFrame
-    timeseries: pd.DataFrame | None = None
-    path: Path | None = field(default=None)
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        manifest = self.path / "manifest.json"
+        if not manifest.is_file():
+            raise HegemonError(f"{self.path}: not a results folder (no manifest.json)")
+        self.manifest: dict[str, Any] = json.loads(manifest.read_text())
+        for name in ("summary", "events", "outcomes"):
+            if not (self.path / f"{name}.parquet").exists():
+                raise HegemonError(f"{self.path}: incomplete results folder (no {name}.parquet)")
+        self._tables: dict[str, pd.DataFrame | None] = {}
+        self._scenario: Scenario | None = None
 
     @classmethod
-    def from_ensemble(
-        cls, ensemble: Ensemble, *, store: str = "full", manifest: dict[str, Any]
-    ) -> Results:
-        s = ensemble.scenario
-        start, name = s.start, s.name
-        outcomes = pd.DataFrame({"scenario": name, "replicate": ensemble.replicates})
-        outcomes = pd.concat([outcomes, pd.DataFrame(ensemble.outcomes)], axis=1)
-        outcomes["regime"] = classify(outcomes, s.focus)
-        ev = ensemble.events
-        step_dates = dates(start, s.steps)
-        events = pd.DataFrame(
-            {
-                "scenario": name,
-                "replicate": ev["replicate"].astype(np.int64),
-                "step": ev["step"].astype(np.int64),
-                "date": step_dates[ev["step"].astype(np.int64)],
-                "event": ev["event"],
-                "actor": ev["actor"],
-                "target": ev["target"],
-                "detail": ev["detail"],
-            }
-        ).sort_values(["replicate", "step"], kind="stable", ignore_index=True)
-        return cls(
-            scenario=s,
-            manifest=manifest,
-            summary=summarize(name, start, ensemble.series),
-            events=categorize(events),
-            outcomes=categorize(outcomes),
-            timeseries=(
-                long_timeseries(name, start, ensemble.replicates, ensemble.series)
-                if store == "full"
-                else None
-            ),
-        )
+    def load(cls, path: Path | str) -> Results:
+        """Read a results folder."""
+        return cls(path)
 
     # ---- reading
 
     @property
+    def scenario(self) -> Scenario:
+        """The resolved scenario the results were produced with."""
+        if self._scenario is None:
+            from hegemon.scenario.loader import validate
+            from hegemon.scenario.yamldoc import read_yaml
+
+            self._scenario = validate(read_yaml(self.path / "scenario.yaml"))
+        return self._scenario
+
+    @property
     def name(self) -> str:
-        return self.scenario.name
+        return str(self.manifest["scenario"])
+
+    def _table(self, name: str) -> pd.DataFrame | None:
+        if name not in self._tables:
+            file = self.path / f"{name}.parquet"
+            self._tables[name] = categorize(pd.read_parquet(file)) if file.exists() else None
+        return self._tables[name]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per scenario, step, metric, actor and target: mean and quantiles over replicates."""
+        return self._table("summary")  # type: ignore[return-value]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event of every replicate."""
+        return self._table("events")  # type: ignore[return-value]
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per replicate: scalar outcomes, drawn parameters and the regime."""
+        return self._table("outcomes")  # type: ignore[return-value]
+
+    @property
+    def timeseries(self) -> pd.DataFrame | None:
+        """Every trajectory in long format (None when run with ``store="summary"``)."""
+        return self._table("timeseries")
 
     def headline(self) -> list[tuple[str, str]]:
         """The headline numbers: (label, value) rows for a short table."""
@@ -112,77 +117,53 @@ class Results:
             focal_power=self.scenario.focus.power,
         )
 
-    # ---- the results folder
+    # ---- copying
 
     def save(self, path: Path | str, *, overwrite: bool = False, figures: bool = True) -> Path:
-        """Write the results folder at ``path`` (atomically); refuse to replace an existing
-        folder unless ``overwrite``."""
+        """Copy the results folder to ``path`` (atomically), drawing the figures if asked and
+        absent; refuse to replace an existing folder unless ``overwrite``."""
         target = Path(path)
         if target.exists() and not overwrite:
             raise HegemonError(
                 f"{target}: already exists; choose another folder or pass --force to replace it"
             )
-        parent = target.parent
+        staging = staging_folder(target)
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+            shutil.copytree(self.path, staging, dirs_exist_ok=True)
+            if figures and not (staging / "figures").is_dir():
+                self.figures(staging / "figures")
+            move_into_place(staging, target, overwrite=overwrite)
         except OSError as err:
-            raise HegemonError(
-                f"{parent}: cannot create the results folder: {err.strerror}"
-            ) from None
-        try:
-            self._write(tmp, figures=figures)
-            if target.exists():
-                trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
-                os.replace(target, trash / target.name)
-                os.replace(tmp, target)
-                shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except OSError as err:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise HegemonError(f"{target}: cannot write results: {err.strerror or err}") from None
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise
-        self.path = target
         return target
 
-    def _write(self, folder: Path, *, figures: bool) -> None:
-        (folder / "scenario.yaml").write_text(scenario_yaml(self.scenario), encoding="utf-8")
-        for name in TABLES:
-            table = getattr(self, name)
-            if table is not None:
-                table.to_parquet(folder / f"{name}.parquet", index=False)
-        if figures:
-            self.figures(folder / "figures")
-        manifest = dict(self.manifest, end_time=now())
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
-    @classmethod
-    def load(cls, path: Path | str) -> Results:
-        """Read a results folder written by :meth:`save`."""
-        folder = Path(path)
-        manifest_file = folder / "manifest.json"
-        if not manifest_file.is_file():
-            raise HegemonError(f"{folder}: not a results folder (no manifest.json)")
-        from hegemon.scenario.loader import validate
-        from hegemon.scenario.yamldoc import read_yaml
+def staging_folder(target: Path) -> Path:
+    """An empty temporary folder beside ``target``, on the same file system."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as err:
+        raise HegemonError(
+            f"{target.parent}: cannot create the results folder: {err.strerror or err}"
+        ) from None
 
-        scenario = validate(read_yaml(folder / "scenario.yaml"))
-        tables = {}
-        for name in TABLES:
-            file = folder / f"{name}.parquet"
-            tables[name] = categorize(pd.read_parquet(file)) if file.exists() else None
-        for name in ("summary", "events", "outcomes"):
-            if tables[name] is None:
-                raise HegemonError(f"{folder}: incomplete results folder (no {name}.parquet)")
-        return cls(
-            scenario=scenario,
-            manifest=json.loads(manifest_file.read_text()),
-            path=folder,
-            **tables,
-        )
+
+def move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
+    """Rename a complete ``staging`` folder to ``target``, replacing it if ``overwrite``."""
+    if target.exists():
+        if not overwrite:
+            raise HegemonError(f"{target}: already exists")
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        os.replace(target, trash / target.name)
+        os.replace(staging, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, target)
 
 
 def now() -> str:

@@ -7,23 +7,28 @@ the same whatever the chunk size, the worker count or the executor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+import functools
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
+from hegemon.errors import HegemonError
 from hegemon.model.metrics import SeriesKey
 from hegemon.model.model import HegemonModel
 from hegemon.model.outcomes import scalar_outcomes
 from hegemon.scenario.schema import Scenario
 
-DEFAULT_CHUNK_SIZE = 1000
-
 
 @dataclass
 class Ensemble:
-    """Raw results of an ensemble: arrays, not yet tables."""
+    """Raw results of a block of replicates: arrays, not yet tables."""
 
     scenario: Scenario
     seed: int
@@ -41,9 +46,7 @@ class Ensemble:
             replicates=np.concatenate([p.replicates for p in parts]),
             series={k: np.concatenate([p.series[k] for p in parts], axis=1) for k in first.series},
             events={k: np.concatenate([p.events[k] for p in parts]) for k in first.events},
-            outcomes={
-                k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes
-            },
+            outcomes={k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes},
         )
 
 
@@ -63,7 +66,85 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ense
 
 
 def chunks(replicates: int, chunk_size: int) -> list[tuple[int, int]]:
+    """The (start, stop) replicate ranges of every chunk, in order."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
     return [(lo, min(lo + chunk_size, replicates)) for lo in range(0, replicates, chunk_size)]
+
+
+def default_workers() -> int:
+    """Worker processes by default: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_chunks[T](
+    task: Callable[..., T],
+    blocks: list[tuple[int, int]],
+    *,
+    skip: Iterable[int] = (),
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Iterator[tuple[int, T]]:
+    """Yield ``(chunk index, task(start, stop))`` in chunk order, skipping ``skip``.
+
+    ``task`` must be picklable (a module-level function or a ``functools.partial`` of one)
+    when it runs on other processes.
+
+    ``workers=1`` and no executor: in this process. Otherwise chunks run on ``executor``
+    (any ``concurrent.futures.Executor``) or on a process pool of ``workers``, with at most
+    two chunks per worker in flight, so memory stays bounded. A chunk whose worker dies is
+    retried once (on a fresh pool when the pool broke); a second failure stops the run.
+    """
+    todo = [i for i in range(len(blocks)) if i not in set(skip)]
+    if executor is None and workers <= 1:
+        for i in todo:
+            yield i, task(*blocks[i])
+        return
+    pool = executor or ProcessPoolExecutor(max_workers=workers)
+    window = 2 * max(workers, 1) if executor is None else 2 * max(default_workers(), 1)
+    retried: set[int] = set()
+    pending: deque[tuple[int, Future[Any]]] = deque()
+    queue = deque(todo)
+
+    def submit(i: int) -> None:
+        pending.append((i, pool.submit(task, *blocks[i])))
+
+    try:
+        while queue or pending:
+            while queue and len(pending) < window:
+                submit(queue.popleft())
+            i, future = pending.popleft()
+            try:
+                result = future.result()
+            except (BrokenProcessPool, OSError, EOFError) as err:
+                result = None
+                failure: BaseException = err
+            except Exception as err:  # a worker lost by a distributed executor
+                if type(err).__name__ not in ("KilledWorker", "CommClosedError"):
+                    raise
+                result, failure = None, err
+            if result is None:
+                if i in retried:
+                    raise HegemonError(
+                        f"chunk {i} (replicates {blocks[i][0]}-{blocks[i][1] - 1}) failed twice "
+                        f"({type(failure).__name__}); the finished chunks are kept: run again "
+                        "with --resume to continue"
+                    ) from None
+                retried.add(i)
+                if executor is None and isinstance(failure, BrokenProcessPool):
+                    pool.shutdown(cancel_futures=True)
+                    pool = ProcessPoolExecutor(max_workers=workers)
+                    queue.extendleft(reversed([j for j, _ in pending]))
+                    pending.clear()
+                queue.appendleft(i)
+                continue
+            yield i, result
+    finally:
+        if executor is None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def simulate(
@@ -76,30 +157,17 @@ def simulate(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Ensemble:
-    """Run ``replicates`` replicates of ``scenario``; ``progress(n)`` is called as chunks end.
+    """Run ``replicates`` replicates of ``scenario`` and keep every array in memory.
 
-    ``workers=1`` runs in this process; more workers use a process pool, unless an
-    ``executor`` is given (any ``concurrent.futures.Executor``, e.g. a Dask client's).
+    For runs that should stream to disk with bounded memory, use :func:`hegemon.run`.
     """
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1, got {replicates}")
     blocks = chunks(replicates, chunk_size)
-    parts: list[Ensemble] = []
-    if executor is None and workers <= 1:
-        for lo, hi in blocks:
-            parts.append(simulate_chunk(scenario, seed, lo, hi))
-            if progress:
-                progress(hi - lo)
-        return Ensemble.concat(parts)
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(max_workers=workers)
-    try:
-        futures = [pool.submit(simulate_chunk, scenario, seed, lo, hi) for lo, hi in blocks]
-        for (lo, hi), future in zip(blocks, futures, strict=True):
-            parts.append(future.result())
-            if progress:
-                progress(hi - lo)
-    finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+    parts = []
+    task = functools.partial(simulate_chunk, scenario, seed)
+    for i, part in run_chunks(task, blocks, workers=workers, executor=executor):
+        parts.append(part)
+        if progress:
+            progress(blocks[i][1] - blocks[i][0])
     return Ensemble.concat(parts)

@@ -1,4 +1,4 @@
-"""Per-step summaries of an ensemble: mean and quantiles over replicates."""
+"""The tables of the results folder built from arrays: summary, long timeseries, events."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hegemon.model.metrics import SeriesKey
+from hegemon.scenario.schema import Scenario
 
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.50, "q75": 0.75, "q95": 0.95}
 KEY_COLUMNS = ["scenario", "step", "date", "metric", "actor", "target"]
@@ -18,12 +19,20 @@ def dates(start: dt.date, steps: int) -> np.ndarray:
     return np.datetime64(start, "ns") + np.arange(steps + 1) * np.timedelta64(7, "D")
 
 
-def summarize(scenario: str, start: dt.date, series: dict[SeriesKey, np.ndarray]) -> pd.DataFrame:
-    """One row per (step, metric, actor, target): mean, q05, q25, q50, q75, q95."""
+def summary_table(
+    scenario: str,
+    start: dt.date,
+    means: dict[SeriesKey, np.ndarray],
+    quantiles: dict[SeriesKey, np.ndarray],
+) -> pd.DataFrame:
+    """One row per (step, metric, actor, target): mean, q05, q25, q50, q75, q95.
+
+    ``means[key]`` has shape (steps + 1,); ``quantiles[key]`` (5, steps + 1).
+    """
     frames = []
-    for (metric, actor, target), values in series.items():
-        steps = values.shape[0] - 1
-        q = np.quantile(values, list(QUANTILES.values()), axis=1)
+    for key, mean in means.items():
+        metric, actor, target = key
+        steps = mean.shape[0] - 1
         frame = {
             "scenario": scenario,
             "step": np.arange(steps + 1),
@@ -31,11 +40,29 @@ def summarize(scenario: str, start: dt.date, series: dict[SeriesKey, np.ndarray]
             "metric": metric,
             "actor": actor,
             "target": target,
-            "mean": values.mean(axis=1),
+            "mean": mean,
         }
-        frame.update(dict(zip(QUANTILES, q, strict=True)))
+        frame.update(dict(zip(QUANTILES, quantiles[key], strict=True)))
         frames.append(pd.DataFrame(frame))
     return categorize(pd.concat(frames, ignore_index=True))
+
+
+def events_table(scenario: Scenario, events: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The events of a block of replicates, ordered by replicate and step."""
+    step = events["step"].astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            "scenario": scenario.name,
+            "replicate": events["replicate"].astype(np.int64),
+            "step": step,
+            "date": dates(scenario.start, scenario.steps)[step],
+            "event": events["event"],
+            "actor": events["actor"],
+            "target": events["target"],
+            "detail": events["detail"],
+        }
+    )
+    return frame.sort_values(["replicate", "step"], kind="stable", ignore_index=True)
 
 
 def categorize(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,261 @@
+"""Stream an ensemble to a results folder, chunk by chunk, with bounded memory and resume.
+
+While a run is in progress its folder holds ``_work/progress.json`` (what is being run and
+which chunks are done), one part file per finished chunk for each table, and per chunk the
+exact partial sums and the quantile sample of the summary. A chunk is done once its outcomes
+part exists; parts are written to a temporary name and renamed, so a killed run leaves only
+whole parts, and a resumed run computes only the missing chunks. Finishing merges the parts
+into the tables of the results folder (docs/results.md) and removes ``_work``.
+
+The summary is the same whatever the chunking:
+
+- ``mean`` is an exact, order-independent sum: each value is split into two fixed-point
+  integers (a resolution of 2**-52 absolute), integer sums do not depend on the order of
+  addition, and the mean is rounded once at the end.
+- quantiles are exact (``numpy.quantile``, linear interpolation) up to
+  ``SAMPLE_REPLICATES`` replicates; above that they are estimated from the first
+  ``SAMPLE_REPLICATES`` replicates, which are a simple random sample of the ensemble because
+  replicates are independent and identically distributed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hegemon.ensemble.limits import SAMPLE_REPLICATES
+from hegemon.ensemble.runner import Ensemble, simulate_chunk
+from hegemon.ensemble.tables import (
+    QUANTILES,
+    categorize,
+    events_table,
+    long_timeseries,
+    summary_table,
+)
+from hegemon.errors import HegemonError
+from hegemon.model.metrics import SeriesKey
+from hegemon.scenario.schema import Scenario
+
+WORK = "_work"
+_HI = 2.0**12  # fixed-point scale of the high part
+_LO = 2.0**40  # fixed-point scale of the low part (of the remainder)
+
+OutcomeHook = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def fixed_point_sum(values: np.ndarray) -> np.ndarray:
+    """Exact sums over axis 1 as int64 pairs (high, low), shape (2, rows)."""
+    scaled = values * _HI
+    hi = np.floor(scaled)
+    lo = np.floor((scaled - hi) * _LO)
+    return np.stack([hi.astype(np.int64).sum(axis=1), lo.astype(np.int64).sum(axis=1)])
+
+
+def fixed_point_mean(sums: np.ndarray, n: int) -> np.ndarray:
+    hi, lo = sums
+    return (hi.astype(np.float64) + lo.astype(np.float64) / _LO) / _HI / n
+
+
+def _key_name(key: SeriesKey) -> str:
+    return "|".join("" if k is None else k for k in key)
+
+
+def _key_from(name: str) -> SeriesKey:
+    metric, actor, target = name.split("|")
+    return metric, actor or None, target or None
+
+
+class EnsembleStore:
+    """A results folder being written; ``run`` describes the run for resume checks."""
+
+    def __init__(self, folder: Path, run: dict[str, Any], scenario: Scenario, *, resume: bool):
+        self.folder = folder
+        self.work = folder / WORK
+        self.run = run
+        self.scenario = scenario
+        progress = self.work / "progress.json"
+        if resume:
+            if not progress.is_file():
+                raise HegemonError(f"{folder}: no interrupted run to resume here")
+            saved = json.loads(progress.read_text())
+            changed = [k for k in run if saved.get(k) != run[k]]
+            if changed:
+                raise HegemonError(
+                    f"{folder}: the interrupted run differs in {', '.join(changed)}; "
+                    "resume with the same scenario and options, or start afresh"
+                )
+        else:
+            if folder.exists():
+                raise HegemonError(f"{folder}: already exists")
+            for sub in ("outcomes", "events", "sums", "sample", "timeseries"):
+                (self.work / sub).mkdir(parents=True)
+            _write_atomic(progress, json.dumps(run, indent=2).encode())
+
+    def done(self) -> set[int]:
+        """Indices of the chunks whose parts are all on disk."""
+        return {int(p.stem.split("-")[1]) for p in (self.work / "outcomes").glob("part-*.parquet")}
+
+    def add(self, index: int, products: ChunkProducts) -> None:
+        """Write one finished chunk; its outcomes part last, as the mark that it is done."""
+        name = f"part-{index:05d}"
+        if products.timeseries is not None:
+            _write_parquet(self.work / "timeseries" / f"{name}.parquet", products.timeseries)
+        _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
+        if products.sample:
+            _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
+        _write_parquet(self.work / "events" / f"{name}.parquet", products.events)
+        _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
+
+    def finish(self, chunks: int) -> None:
+        """Merge the parts into the results tables and remove the work folder."""
+        missing = sorted(set(range(chunks)) - self.done())
+        if missing:
+            raise HegemonError(f"{self.folder}: chunks {missing[:5]} are missing")
+        parts = [f"part-{i:05d}" for i in range(chunks)]
+        self._summary(parts)
+        _merge_parts(
+            [self.work / "events" / f"{p}.parquet" for p in parts], self.folder / "events.parquet"
+        )
+        _merge_parts(
+            [self.work / "outcomes" / f"{p}.parquet" for p in parts],
+            self.folder / "outcomes.parquet",
+        )
+        if self.run["store"] == "full":
+            os.replace(self.work / "timeseries", self.folder / "timeseries.parquet")
+        shutil.rmtree(self.work)
+
+    def _summary(self, parts: list[str]) -> None:
+        total: dict[str, np.ndarray] = {}
+        for p in parts:
+            with np.load(self.work / "sums" / f"{p}.npz") as data:
+                for k in data.files:
+                    total[k] = total[k] + data[k] if k in total else data[k]
+        samples: dict[str, list[np.ndarray]] = {k: [] for k in total}
+        for p in parts:
+            file = self.work / "sample" / f"{p}.npz"
+            if file.exists():
+                with np.load(file) as data:
+                    for k in data.files:
+                        samples[k].append(data[k])
+        n = self.run["replicates"]
+        qs = list(QUANTILES.values())
+        means = {_key_from(k): fixed_point_mean(v, n) for k, v in total.items()}
+        quantiles = {
+            _key_from(k): np.quantile(np.concatenate(v, axis=1), qs, axis=1)
+            for k, v in samples.items()
+        }
+        s = self.scenario
+        _write_parquet(
+            self.folder / "summary.parquet", summary_table(s.name, s.start, means, quantiles)
+        )
+
+
+@dataclass
+class ChunkProducts:
+    """What the results folder keeps of one chunk: small, except a full timeseries."""
+
+    timeseries: pd.DataFrame | None
+    sums: dict[str, np.ndarray]
+    sample: dict[str, np.ndarray]
+    events: pd.DataFrame
+    outcomes: pd.DataFrame
+
+
+def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProducts:
+    """Turn a chunk's arrays into its tables, exact sums and quantile sample."""
+    s = chunk.scenario
+    keep = chunk.replicates < SAMPLE_REPLICATES
+    outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
+    outcomes = hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1))
+    return ChunkProducts(
+        timeseries=(
+            long_timeseries(s.name, s.start, chunk.replicates, chunk.series)
+            if store == "full"
+            else None
+        ),
+        sums={_key_name(k): fixed_point_sum(v) for k, v in chunk.series.items()},
+        sample={_key_name(k): v[:, keep] for k, v in chunk.series.items()} if keep.any() else {},
+        events=events_table(s, chunk.events),
+        outcomes=categorize(outcomes),
+    )
+
+
+def simulate_and_reduce(
+    scenario: Scenario, seed: int, start: int, stop: int, store: str, hook: OutcomeHook
+) -> ChunkProducts:
+    """The work of one chunk on a worker: simulate, then reduce before sending back."""
+    return reduce_chunk(simulate_chunk(scenario, seed, start, stop), store, hook)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _merge_parts(parts: list[Path], out: Path) -> None:
+    """Concatenate part files into one Parquet file, one part in memory at a time."""
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            if schema is None:
+                schema = _unified_schema(parts)
+                writer = pq.ParquetWriter(out, schema)
+            assert writer is not None
+            writer.write_table(_cast(table, schema))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _unified_schema(parts: list[Path]) -> pa.Schema:
+    """A schema every part can be cast to: dictionary columns as plain strings (categories
+    differ from part to part) and null-typed columns widened to the type other parts have."""
+    fields: dict[str, pa.DataType] = {}
+    order: list[str] = []
+    for part in parts:
+        for f in pq.read_schema(part):
+            t = pa.string() if pa.types.is_dictionary(f.type) else f.type
+            if f.name not in fields:
+                order.append(f.name)
+                fields[f.name] = t
+            elif pa.types.is_null(fields[f.name]):
+                fields[f.name] = t
+    return pa.schema([(name, fields[name]) for name in order])
+
+
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = []
+    for f in schema:
+        if f.name in table.column_names:
+            col = table.column(f.name)
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(pa.string())
+            columns.append(col.cast(f.type))
+        else:
+            columns.append(pa.nulls(len(table), f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
