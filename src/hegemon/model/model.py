@@ -67,8 +67,8 @@ class HegemonModel(mesa.Model):
         self.dispute = Dispute(self) if scenario.conflict is not None else None
         self.honoured_help_musd: dict[tuple[str, str], np.ndarray] = {}
         self._actions: list[Any] = []  # keeps scheduled callbacks alive (Mesa holds weak refs)
-        self.steps = scenario.steps
-        self.recorder = Recorder(self.steps, self.R)
+        self.horizon = scenario.steps  # weeks to run (Mesa keeps its own step count in .steps)
+        self.recorder = Recorder(self.horizon, self.R)
         self._start_influence_contest()
         for event in scenario.events:
             self._schedule(event.date, ScenarioEvent(self, event).apply)
@@ -97,7 +97,7 @@ class HegemonModel(mesa.Model):
 
     def run(self) -> None:
         """Run to the scenario's horizon."""
-        self.run_for(self.steps - self.week)
+        self.run_for(self.horizon - self.week)
 
     # ---- helpers used by agents, relations and events
 
@@ -147,7 +147,7 @@ class HegemonModel(mesa.Model):
         self._actions.append(callback)
         if week <= self.week:
             callback()
-        elif week <= self.steps:
+        elif week <= self.horizon:
             self.schedule_event(callback, at=week - 1)
 
     def _start_influence_contest(self) -> None:
@@ -199,7 +199,7 @@ class ScenarioEvent:
             if e.weeks is not None:
                 self._factor = factor
                 m._actions.append(self.recover)
-                if m.week + e.weeks <= m.steps:
+                if m.week + e.weeks <= m.horizon:
                     m.schedule_event(self.recover, at=m.week + e.weeks)
         elif isinstance(e, sc.TransferTerritory):
             assert m.dispute is not None

@@ -205,22 +205,74 @@ def _numeric(values: pd.Series) -> tuple[np.ndarray, bool]:
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), False
 
 
-def _box(ax: Axes, y: float, values: np.ndarray, colour: str, seed: int) -> None:
-    """Strip of jittered runs, box = middle 50%, whiskers = middle 90%, median bar, mean dot."""
+def _view_range(groups: Sequence[np.ndarray]) -> tuple[float, float] | None:
+    """x limits that keep a few far outliers from squashing the boxes, or None (all data).
+
+    The range spans the pooled 1-99% of the runs and every group's whiskers and mean; it is
+    used only when the full range is more than 1.5 times as wide.
+    """
+    pooled = np.concatenate([g for g in groups if g.size]) if groups else np.empty(0)
+    if pooled.size < 20:
+        return None
+    lo, hi = np.quantile(pooled, [0.01, 0.99])
+    for g in groups:
+        if g.size:
+            q05, q95 = np.quantile(g, [0.05, 0.95])
+            mean = float(np.mean(g))
+            lo, hi = min(lo, q05, mean), max(hi, q95, mean)
+    full = float(pooled.max() - pooled.min())
+    if hi <= lo or full <= 1.5 * (hi - lo):
+        return None
+    pad = 0.04 * (hi - lo)
+    return float(max(lo - pad, pooled.min())), float(min(hi + pad, pooled.max()))
+
+
+def _box(
+    ax: Axes,
+    y: float,
+    values: np.ndarray,
+    colour: str,
+    seed: int,
+    view: tuple[float, float] | None = None,
+) -> None:
+    """Strip of jittered runs, box = middle 50%, whiskers = middle 90%, median bar, mean dot.
+
+    With a ``view`` range, runs beyond it are drawn as small arrowheads at its edge.
+    """
     q05, q25, q50, q75, q95 = np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
     shown = values
     if shown.size > _STRIP_MAX:
         shown = np.random.default_rng(seed).choice(shown, _STRIP_MAX, replace=False)
     jitter = np.random.default_rng(seed + 1).uniform(-0.26, 0.26, shown.size)
+    inside = np.ones(shown.size, dtype=bool)
+    if view is not None:
+        for edge, beyond, marker in (
+            (view[0], shown < view[0], "<"),
+            (view[1], shown > view[1], ">"),
+        ):
+            inside &= ~beyond
+            if beyond.any():
+                ax.scatter(
+                    np.full(int(beyond.sum()), edge),
+                    y + jitter[beyond],
+                    s=14,
+                    marker=marker,
+                    color=colour,
+                    alpha=0.55,
+                    linewidths=0,
+                    zorder=1.6,
+                    clip_on=False,
+                    label="_beyond",
+                )
     ax.scatter(
-        shown,
-        y + jitter,
+        shown[inside],
+        y + jitter[inside],
         s=5,
         color=colour,
         alpha=0.22,
         linewidths=0,
         zorder=1.5,
-        rasterized=shown.size > 200,
+        rasterized=bool(inside.sum() > 200),
         label="_runs",
     )
     height = 0.44
@@ -335,12 +387,15 @@ def end_state_figure(
     ys = np.arange(n_s, dtype=float)
     any_box = False
     any_bar = False
+    any_clipped = False
     for k, (ax, column) in enumerate(zip(axes, columns, strict=True)):
         label = labels.get(column) or outcome_label(column)
         values_all, boolean = _numeric(outcomes[column])
         notes: list[tuple[float, str]] = []
-        for i, scen in enumerate(scenarios):
-            values = values_all[(names == scen).to_numpy()]
+        groups = [values_all[(names == scen).to_numpy()] for scen in scenarios]
+        view = None if boolean else _view_range([g[np.isfinite(g)] for g in groups])
+        clipped = False
+        for i, values in enumerate(groups):
             total = values.size
             finite = values[np.isfinite(values)]
             colour = st.scenario_colour(i)
@@ -354,8 +409,11 @@ def end_state_figure(
                 _share_bar(ax, ys[i], float(finite.mean()), colour)
                 any_bar = True
             else:
-                _box(ax, ys[i], finite, colour, seed=7919 * k + i)
+                _box(ax, ys[i], finite, colour, seed=7919 * k + i, view=view)
                 any_box = True
+                clipped = clipped or (
+                    view is not None and bool(((finite < view[0]) | (finite > view[1])).any())
+                )
         for y, text in notes:
             ax.annotate(
                 text,
@@ -369,6 +427,9 @@ def end_state_figure(
                 color=st.MUTED,
                 annotation_clip=False,
             )
+        if view is not None:
+            ax.set_xlim(*view)
+            any_clipped = any_clipped or clipped
         if boolean:
             ax.set_xlim(0.0, 1.0)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -394,6 +455,9 @@ def end_state_figure(
     if any_bar:
         handles.append(Patch(facecolor=st.NEUTRAL, alpha=0.85))
         names_.append("Share of runs (yes/no outcomes)")
+    if any_clipped:
+        handles.append(Line2D([], [], color=st.NEUTRAL, lw=0, marker=">", markersize=5))
+        names_.append("Runs beyond the axis")
     _legend(fig, handles, names_, max_cols=5)
     _suptitle(fig, _compared_title("Outcomes at the horizon", scenarios))
     return fig
