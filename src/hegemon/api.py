@@ -21,14 +21,14 @@ from hegemon.ensemble.store import EnsembleStore, simulate_and_reduce
 from hegemon.errors import HegemonError
 from hegemon.results import Results, make_manifest, move_into_place, now, scenario_yaml
 from hegemon.scenario.loader import load_scenario, with_overrides
-from hegemon.scenario.schema import Focus, Scenario
+from hegemon.scenario.schema import Scenario
 
 Store = Literal["full", "summary"]
 
 
-def with_regime(outcomes: pd.DataFrame, focus: Focus) -> pd.DataFrame:
+def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Outcomes with the regime of every replicate (run on the workers, chunk by chunk)."""
-    return outcomes.assign(regime=classify(outcomes, focus))
+    return outcomes.assign(regime=classify(outcomes, scenario))
 
 
 def partial_folder(out: Path) -> Path:
@@ -112,7 +112,7 @@ def run(
     if progress and done:
         progress(sum(blocks[i][1] - blocks[i][0] for i in done))
 
-    hook = functools.partial(with_regime, focus=scenario.focus)
+    hook = functools.partial(with_regime, scenario=scenario)
     task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
     for i, products in run_chunks(task, blocks, skip=done, workers=workers, executor=executor):
         ensemble.add(i, products)

@@ -33,8 +33,9 @@ DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matp
 
 
 def scenario_yaml(scenario: Scenario) -> str:
-    """The resolved scenario as YAML text (what the sha256 in the manifest is taken of)."""
-    data = scenario.model_dump(mode="json", exclude_none=True)
+    """The resolved scenario as YAML text (what the sha256 in the manifest is taken of):
+    ``extends:`` is already applied, so the text stands alone."""
+    data = scenario.model_dump(mode="json", exclude_none=True, exclude={"extends"})
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 

@@ -5,9 +5,10 @@ Checked in this order, the first that applies wins:
 - ``collapse``: the ceasefire collapsed before the horizon.
 - ``retreat``: the focal power's peacekeepers, deployed at the start, have all left.
 - ``consolidation``: the focal power's regional influence did not fall.
-- ``managed_decline``: the focal power's influence fell although it paid for the region
-  (peacekeeping or other regional spending), its ally's trust in it fell, and its rival's
-  influence rose: the seed article's reading of the 2020 ceasefire.
+- ``managed_decline``: the focal power's influence fell although it paid to hold its
+  position (peacekeeping, where the scenario gives it a mandate; otherwise its regional
+  spending), its ally's trust in it fell, and its rival's influence rose: the seed article's
+  reading of the 2020 ceasefire.
 - ``erosion``: influence fell without the full signature of managed decline.
 """
 
@@ -16,14 +17,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hegemon.scenario.schema import Focus
+from hegemon.scenario.schema import Peacekeeping, Scenario
 
 REGIMES = ("managed_decline", "consolidation", "erosion", "retreat", "collapse")
 
 
-def classify(outcomes: pd.DataFrame, focus: Focus) -> pd.Series:
+def classify(outcomes: pd.DataFrame, scenario: Scenario) -> pd.Series:
     """The regime of every replicate (a categorical Series aligned with ``outcomes``)."""
+    focus = scenario.focus
     p, rival, ally = focus.power, focus.rival, focus.ally
+    keeps_peace = any(m.sponsor == p for m in scenario.relations_of(Peacekeeping))
     n = len(outcomes)
 
     def col(name: str, default: float = np.nan) -> np.ndarray:
@@ -33,7 +36,8 @@ def classify(outcomes: pd.DataFrame, focus: Focus) -> pd.Series:
     deployed = col(f"peacekeepers_start__{p}", 0.0) > 0
     retreated = deployed & (col(f"peacekeepers_end__{p}", 0.0) <= 0)
     fell = col(f"influence_change__{p}") < 0
-    paid = col(f"regional_cost_cum_musd__{p}", 0.0) > 0
+    cost = "peacekeeping_cost_cum_musd" if keeps_peace else "regional_cost_cum_musd"
+    paid = col(f"{cost}__{p}", 0.0) > 0
     ally_lost = col(f"trust_change__{ally}__{p}") < 0
     rival_up = col(f"influence_change__{rival}") > 0
     regime = np.select(

@@ -68,7 +68,11 @@ def events_table(scenario: Scenario, events: dict[str, np.ndarray]) -> pd.DataFr
 def categorize(frame: pd.DataFrame) -> pd.DataFrame:
     """Store the repeated string columns as categoricals (less memory, faster groupby)."""
     for col in ("scenario", "metric", "actor", "target", "event", "regime"):
-        if col in frame and frame[col].dtype == object:
+        if (
+            col in frame
+            and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype))
+            and not isinstance(frame[col].dtype, pd.CategoricalDtype)
+        ):
             frame[col] = frame[col].astype("category")
     return frame
 

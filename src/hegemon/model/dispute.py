@@ -173,17 +173,22 @@ class Dispute:
         moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
         self.territory[winner.name] = self.territory[winner.name] + moved
         self.territory[loser.name] = self.territory[loser.name] - moved
-        for power in self.protectors(loser):
-            loser.adjust_trust(power, -tp.loss_on_defeat, mask)
+        for power, pledged in self.protectors(loser).items():
+            loser.adjust_trust(power, -tp.loss_on_defeat, mask & pledged)
         for a in m.arms:
             if a.client is winner:
                 winner.adjust_trust(a.patron, tp.gain_on_honour, mask & a.active)
 
-    def protectors(self, side: LocalState) -> list[Power]:
-        """Powers pledged to protect ``side``: its allies and peacekeeping sponsors."""
-        powers = [c.patron for c in self.allies(side)]
-        powers += [d.sponsor for d in self.model.mandates if side in d.parties]
-        return list(dict.fromkeys(powers))
+    def protectors(self, side: LocalState) -> dict[Power, np.ndarray]:
+        """Powers pledged to protect ``side`` and where they are: its active allies and the
+        sponsors of mandates with troops deployed."""
+        pledged: dict[Power, np.ndarray] = {}
+        for c in self.allies(side):
+            pledged[c.patron] = pledged.get(c.patron, False) | c.active
+        for d in self.model.mandates:
+            if side in d.parties:
+                pledged[d.sponsor] = pledged.get(d.sponsor, False) | (d.troops > 0)
+        return pledged
 
     def _collapse(self, mask: np.ndarray, strength_a: np.ndarray, strength_b: np.ndarray) -> None:
         """The ceasefire collapses into war where ``mask``; the peacekeepers leave."""
@@ -207,6 +212,7 @@ class Dispute:
             if set(d.parties) & set(self.sides):
                 leaving = mask & (d.troops > 0)
                 d.troops = np.where(mask, 0.0, d.troops)
+                d.void = d.void | mask
                 m.log_event(
                     "peacekeepers_withdrawn",
                     leaving,

@@ -31,6 +31,10 @@ EventRows = dict[str, list[np.ndarray]]
 class HegemonModel(mesa.Model):
     """The scenario's actors and relations, run for R replicates at once.
 
+    ``replicates`` are the replicate indices (they key the random streams, so an index may
+    repeat); ``parameters`` gives per-replicate values of parameters by key path
+    (``actors.Russia.resolve``), which replace the scenario's values or distributions.
+
     >>> from hegemon import load_scenario
     >>> model = HegemonModel(load_scenario("baseline"), replicates=range(4), seed=1)
     >>> model.run()
@@ -38,7 +42,13 @@ class HegemonModel(mesa.Model):
     (262, 4)
     """
 
-    def __init__(self, scenario: sc.Scenario, replicates: Sequence[int] | int = 1, seed: int = 0):
+    def __init__(
+        self,
+        scenario: sc.Scenario,
+        replicates: Sequence[int] | int = 1,
+        seed: int = 0,
+        parameters: dict[str, np.ndarray] | None = None,
+    ):
         super().__init__(rng=seed)
         ids = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates)
         self.spec = scenario
@@ -46,8 +56,9 @@ class HegemonModel(mesa.Model):
         self.R = len(ids)
         self.seed = seed
         self.week = 0
+        self._between_steps = False
         self.streams = Streams(seed, ids)
-        self.draws = ParameterDraws(self.streams, self.R)
+        self.draws = ParameterDraws(self.streams, self.R, parameters)
         self.params = SimpleNamespace(
             influence=self.draws.resolve(scenario.influence, "influence"),
             trust=self.draws.resolve(scenario.trust, "trust"),
@@ -75,6 +86,7 @@ class HegemonModel(mesa.Model):
         for mandate in self.mandates:
             MandateTerm(self, mandate).schedule_next()
         self.recorder.record(self, 0)
+        self._between_steps = True
 
     # ---- the weekly step
 
@@ -82,6 +94,7 @@ class HegemonModel(mesa.Model):
         """One week: economies grow, the dispute is fought, powers pay, trust moves, the
         influence contest is held, and the state is recorded."""
         self.week += 1
+        self._between_steps = False
         self.agents.do("grow")
         if self.dispute is not None:
             self.dispute.fight()
@@ -94,6 +107,7 @@ class HegemonModel(mesa.Model):
             power.tally_influence()
         self.honoured_help_musd.clear()
         self.recorder.record(self, self.week)
+        self._between_steps = True
 
     def run(self) -> None:
         """Run to the scenario's horizon."""
@@ -115,7 +129,8 @@ class HegemonModel(mesa.Model):
         target: str | np.ndarray | None = None,
         detail: str | np.ndarray = "",
     ) -> None:
-        """Record ``event`` for the replicates where ``mask`` is True."""
+        """Record ``event`` for the replicates where ``mask`` is True. Scheduled events fire
+        between steps and take effect in the coming week, so they are logged at that week."""
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return
@@ -127,7 +142,8 @@ class HegemonModel(mesa.Model):
 
         rows = self._events
         rows["replicate"].append(self.replicate_ids[idx])
-        rows["step"].append(np.full(idx.size, self.week))
+        step = self.week + 1 if self._between_steps else self.week
+        rows["step"].append(np.full(idx.size, step))
         rows["event"].append(np.full(idx.size, event, dtype=object))
         rows["actor"].append(pick(actor))
         rows["target"].append(pick(target))
@@ -182,8 +198,9 @@ class ScenarioEvent:
             detail = f"{e.path} = {float(np.median(value)):g}"
         elif isinstance(e, sc.Deploy | sc.Withdraw):
             mandate = next(d for d in m.mandates if d.id == e.relation)
-            if isinstance(e, sc.Deploy):
-                mandate.troops = mandate.troops + m.draws.value(f"events.{e.id}.troops", e.troops)
+            if isinstance(e, sc.Deploy):  # a mandate voided by a collapse takes no troops
+                added = m.draws.value(f"events.{e.id}.troops", e.troops)
+                mandate.troops = np.where(mandate.void, mandate.troops, mandate.troops + added)
             elif e.troops is None:
                 mandate.troops = np.zeros(m.R)
             else:

@@ -20,13 +20,21 @@ class ParameterDraws:
     that gives that parameter the same distribution.
     """
 
-    def __init__(self, streams: Streams, replicates: int):
+    def __init__(
+        self, streams: Streams, replicates: int, fixed: dict[str, np.ndarray] | None = None
+    ):
         self.streams = streams
         self.replicates = replicates
+        self.fixed = fixed or {}
         self.drawn: dict[str, np.ndarray] = {}
 
     def value(self, path: str, value: Any) -> np.ndarray:
-        """A parameter's values, shape (replicates,)."""
+        """A parameter's values, shape (replicates,): given per replicate in ``fixed`` (a
+        sweep or a sensitivity sample), else drawn from its distribution, else constant."""
+        if path in self.fixed:
+            values = np.asarray(self.fixed[path], dtype=np.float64)
+            self.drawn[path] = values
+            return values.copy()
         if is_distribution(value):
             draws = value.ppf(self.streams.parameter(path)).astype(np.float64)
             self.drawn[path] = draws

@@ -56,6 +56,7 @@ class Mandate:
         self.parties: list[LocalState] = [model.actor(p) for p in spec.parties]
         self.troops = np.where(spec.active, self.params.troops, 0.0)
         self.renewing = np.ones(model.R, dtype=bool)
+        self.void = np.zeros(model.R, dtype=bool)  # ended by the collapse of the ceasefire
 
     @property
     def weekly_cost_musd(self) -> np.ndarray:

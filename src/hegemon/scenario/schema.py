@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from hegemon.scenario.distributions import Param
+from hegemon.scenario.distributions import Param, is_param_field
 
 Share = Param(0.0, 1.0)
 Positive = Param(0.0)
@@ -168,21 +168,23 @@ class Influence(Strict):
     """The influence contest within each local state."""
 
     decisiveness: Positive = Field(1.0, description="Tullock exponent r of the contest")
-    memory_weeks: Positive = Field(52.0, description="mean life of influence effort (weeks)")
+    memory_weeks: Param(1.0) = Field(52.0, description="mean life of influence effort (weeks)")
 
 
 class Trust(Strict):
     """How trust and credibility respond to what powers deliver against what they promised."""
 
-    credibility: Share = Field(0.745, description="prior credibility of every power's pledges")
-    credibility_memory: Positive = Field(4.0, description="weight of the prior, in invocations")
+    credibility: Param(0.01, 1.0) = Field(
+        0.745, description="prior credibility of every power's pledges"
+    )
+    credibility_memory: Param(0.01) = Field(4.0, description="weight of the prior, in invocations")
     gain_on_honour: Share = Field(description="share of the trust gap closed when honoured")
     loss_on_failure: Share = Field(description="share of trust lost when a pledge fails")
     loss_on_defeat: Share = Field(description="share of trust lost in a protector per defeat")
     delivery_gain: Positive = Field(
         description="weekly trust gain per unit of aid relative to the client's own budget"
     )
-    reversion_weeks: Positive = Field(260.0, description="mean time to revert to affinity")
+    reversion_weeks: Param(1.0) = Field(260.0, description="mean time to revert to affinity")
 
 
 # --------------------------------------------------------------------------- events
@@ -198,7 +200,9 @@ class SetParameter(_Event):
     """Change a parameter or policy: ``path`` as for ``--set`` (e.g. actors.Russia.resolve)."""
 
     kind: Literal["set"]
-    path: str = Field(pattern=r"^(actors|relations)\.[^.]+\.[a-z_]+$|^(conflict|trust)\.[a-z_]+$")
+    path: str = Field(
+        pattern=r"^(actors|relations)\.[^.]+\.[a-z_]+$|^(conflict|trust|influence)\.[a-z_]+$"
+    )
     value: Real
 
 
@@ -449,7 +453,13 @@ def settable_problem(s: Scenario, path: str) -> str | None:
         if obj is None:
             return f"the scenario has no {parts[0]!r} section"
     field = parts[-1]
-    value = getattr(obj, field, None) if field in type(obj).model_fields else None
-    if field not in type(obj).model_fields or isinstance(value, bool | str | list | dict):
+    info = type(obj).model_fields.get(field)
+    if info is None or not is_param_field(info) or isinstance(getattr(obj, field), dict):
         return f"{path!r} is not a numeric parameter"
+    if field in INITIAL_CONDITIONS:
+        return f"{path!r} is an initial condition; an event cannot change it later"
     return None
+
+
+# Parameters read once when the model starts; an event that set them would do nothing.
+INITIAL_CONDITIONS = {"gdp_busd", "military_budget_musd", "credibility", "credibility_memory"}
