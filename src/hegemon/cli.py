@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import math
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,16 +84,20 @@ def scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def ensemble_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of every command that runs ensembles."""
+def ensemble_options(replicates: int, what: str = "Monte Carlo replicates") -> Callable[..., Any]:
+    """Options of every command that runs ensembles, spelled the same everywhere."""
+    return functools.partial(_ensemble_options, replicates=replicates, what=what)
+
+
+def _ensemble_options(func: Callable[..., Any], replicates: int, what: str) -> Callable[..., Any]:
     options = [
         click.option(
             "-r",
             "--replicates",
             type=click.IntRange(min=1),
-            default=1000,
+            default=replicates,
             show_default=True,
-            help="Number of Monte Carlo replicates.",
+            help=f"Number of {what}.",
         ),
         click.option(
             "--seed",
@@ -166,7 +171,7 @@ def default_out(stem: str) -> Path:
 
 @cli.command()
 @click.argument("scenario", default="baseline")
-@ensemble_options
+@ensemble_options(1000)
 @click.option(
     "--years",
     type=click.FloatRange(min=0, min_open=True, max=50),
@@ -277,7 +282,7 @@ def plot(folder: Path, out: Path | None) -> None:
 
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True)
-@ensemble_options
+@ensemble_options(1000, "replicates of each scenario")
 @scenario_options
 @click.option(
     "-o",
@@ -373,6 +378,220 @@ def compare(
                 err=True,
             )
     click.echo(str(path))
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option(
+    "--param",
+    "grid",
+    multiple=True,
+    required=True,
+    metavar="KEY=LO:HI:N",
+    help="A parameter and its grid, e.g. actors.Russia.resolve=0:1:11 (once or twice).",
+)
+@ensemble_options(200, "replicates at each grid point")
+@scenario_options
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), help="Folder [default: results/sweep-<time>]."
+)
+@friendly
+def sweep(
+    scenario: str,
+    grid: tuple[str, ...],
+    replicates: int,
+    seed: int,
+    force: bool,
+    workers: int | None,
+    chunk_size: int,
+    scheduler: str | None,
+    no_figures: bool,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    allow_outside: bool,
+    out: Path | None,
+) -> None:
+    """Sweep one or two parameters of SCENARIO over a grid; every point is an ensemble with
+    common random numbers. Writes sweep.parquet/.csv and figures (outputs against the
+    parameter with bands, or heatmaps for two parameters).
+
+    \b
+    Examples:
+      hegemon sweep baseline --param actors.Russia.resolve=0:1:11 -r 200
+      hegemon sweep baseline --param actors.Russia.resolve=0:1:6 \\
+          --param relations.peacekeeping.troops=0:4000:5
+    """
+    from hegemon.analysis.sensitivity import parse_grid
+    from hegemon.analysis.sensitivity import sweep as sweep_api
+    from hegemon.scenario.loader import load_scenario
+
+    spec = load_scenario(scenario, overrides, allow_outside=allow_outside)
+    points = dict(parse_grid(g) for g in grid)
+    if len(points) != len(grid) or len(points) > 2:
+        raise click.UsageError("give one or two different --param")
+    target = out or default_out("sweep")
+    total = replicates * math.prod(len(v) for v in points.values())
+    with progress_bar(total, "sweep", quiet) as bar, executor_for(scheduler) as pool:
+        table = sweep_api(
+            spec,
+            points,
+            replicates,
+            seed,
+            workers=workers or default_workers(),
+            executor=pool,
+            chunk_size=chunk_size,
+            progress=bar.update,
+        )
+    with atomic_output(target, force) as folder:
+        table.to_parquet(folder / "sweep.parquet", index=False)
+        table.to_csv(folder / "sweep.csv", index=False)
+        write_run_files(
+            folder,
+            spec,
+            command="sweep",
+            seed=seed,
+            replicates=replicates,
+            parameters={k: v.tolist() for k, v in points.items()},
+        )
+        if not no_figures:
+            from hegemon.plots.sensitivity import draw_sensitivity
+
+            draw_sensitivity(folder / "figures", sweep=table, params=list(points))
+    if not quiet:
+        shown = table[[*points, "output", "mean", "q05", "q95"]]
+        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
+    click.echo(str(target))
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option(
+    "--method",
+    type=click.Choice(["morris", "sobol"]),
+    default="morris",
+    show_default=True,
+    help="Morris elementary effects (screening) or Sobol' indices (variance shares).",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file with `parameters:` a list of key paths, or a mapping of path to "
+    "[low, high] [default: every parameter the scenario gives as a distribution].",
+)
+@click.option(
+    "-n",
+    "samples",
+    type=click.IntRange(min=2),
+    help="Morris trajectories [default: 10] or Sobol' base size N, a power of two [default: 256].",
+)
+@ensemble_options(20, "replicates of each sample")
+@scenario_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Folder [default: results/sensitivity-<time>].",
+)
+@friendly
+def sensitivity(
+    scenario: str,
+    method: str,
+    params_file: Path | None,
+    samples: int | None,
+    replicates: int,
+    seed: int,
+    force: bool,
+    workers: int | None,
+    chunk_size: int,
+    scheduler: str | None,
+    no_figures: bool,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    allow_outside: bool,
+    out: Path | None,
+) -> None:
+    """Global sensitivity analysis of SCENARIO with SALib: which parameters drive the change
+    in the focal power's influence, its ally's trust, the ceasefire's survival and the share
+    of managed decline. Writes indices.parquet/.csv, samples.parquet and ranked figures.
+
+    \b
+    Examples:
+      hegemon sensitivity baseline --method morris -n 10 -r 20
+      hegemon sensitivity baseline --method sobol -n 512 -r 20 --params my-params.yaml
+    """
+    from hegemon.analysis.sensitivity import parameter_ranges, sample_count
+    from hegemon.analysis.sensitivity import sensitivity as sensitivity_api
+    from hegemon.scenario.loader import load_scenario, read_parameter_list
+
+    spec = load_scenario(scenario, overrides, allow_outside=allow_outside)
+    params = read_parameter_list(params_file) if params_file else None
+    target = out or default_out("sensitivity")
+    if target.exists() and not force:
+        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
+    dims = len(parameter_ranges(spec, params))
+    total = sample_count(method, samples, dims) * replicates
+    with progress_bar(total, method, quiet) as bar, executor_for(scheduler) as pool:
+        indices, table = sensitivity_api(
+            spec,
+            method,
+            params=params,
+            n=samples,
+            replicates=replicates,
+            seed=seed,
+            workers=workers or default_workers(),
+            executor=pool,
+            chunk_size=chunk_size,
+            progress=bar.update,
+        )
+    with atomic_output(target, force) as folder:
+        indices.to_parquet(folder / "indices.parquet", index=False)
+        indices.to_csv(folder / "indices.csv", index=False)
+        table.to_parquet(folder / "samples.parquet", index=False)
+        write_run_files(
+            folder,
+            spec,
+            command=f"sensitivity {method}",
+            seed=seed,
+            replicates=replicates,
+            samples=len(table),
+        )
+        if not no_figures:
+            from hegemon.plots.sensitivity import draw_sensitivity
+
+            draw_sensitivity(folder / "figures", **{method: indices})
+    if not quiet:
+        key = "mu_star" if method == "morris" else "ST"
+        top = indices.groupby("output", sort=False).head(5)[["output", "parameter", key]]
+        click.echo(f"Most influential parameters ({key}):", err=True)
+        click.echo(top.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
+    click.echo(str(target))
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path, force: bool) -> Iterator[Path]:
+    from hegemon.results import atomic_folder
+
+    with atomic_folder(target, overwrite=force) as folder:
+        yield folder
+
+
+def write_run_files(folder: Path, scenario: Any, **extra: Any) -> None:
+    """The manifest and the resolved scenario beside a sweep's or an analysis's tables."""
+    import json
+
+    from hegemon.results import make_manifest, now, scenario_yaml
+
+    manifest = make_manifest(
+        scenario,
+        seed=extra.get("seed", 0),
+        replicates=extra.get("replicates", 0),
+        store="summary",
+        command=None,
+    )
+    manifest.update(extra, end_time=now())
+    (folder / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 @cli.command()

@@ -8,9 +8,6 @@ axes, and ``report.html``: one self-contained page to send to a colleague.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +15,7 @@ import pandas as pd
 
 from hegemon.analysis.compare import default_outcomes, paired_differences
 from hegemon.analysis.regimes import regime_shares
-from hegemon.errors import HegemonError
-from hegemon.results import Results, now
+from hegemon.results import Results, atomic_folder, now
 
 
 @dataclass
@@ -62,14 +58,7 @@ class Comparison:
 
     def save(self, path: Path | str, *, overwrite: bool = False, figures: bool = True) -> Path:
         """Write the comparison folder atomically; refuse to replace one unless ``overwrite``."""
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise HegemonError(
-                f"{target}: already exists; choose another folder or pass --force to replace it"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-        try:
+        with atomic_folder(Path(path), overwrite=overwrite) as tmp:
             for result, folder in zip(self.results, self._folders(), strict=True):
                 result.save(tmp / folder, figures=figures)
             paired, regimes = self.paired, self.regimes
@@ -88,16 +77,7 @@ class Comparison:
                 "created": now(),
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        except OSError as err:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise HegemonError(f"{target}: cannot write the comparison: {err}") from None
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return Path(path)
 
     def _folders(self) -> list[str]:
         """One folder name per scenario, unique even if a scenario appears twice."""

@@ -8,6 +8,7 @@ a folder that exists is always whole.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -123,24 +125,32 @@ class Results:
     def save(self, path: Path | str, *, overwrite: bool = False, figures: bool = True) -> Path:
         """Copy the results folder to ``path`` (atomically), drawing the figures if asked and
         absent; refuse to replace an existing folder unless ``overwrite``."""
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise HegemonError(
-                f"{target}: already exists; choose another folder or pass --force to replace it"
-            )
-        staging = staging_folder(target)
-        try:
+        with atomic_folder(Path(path), overwrite=overwrite) as staging:
             shutil.copytree(self.path, staging, dirs_exist_ok=True)
             if figures and not (staging / "figures").is_dir():
                 self.figures(staging / "figures")
-            move_into_place(staging, target, overwrite=overwrite)
-        except OSError as err:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise HegemonError(f"{target}: cannot write results: {err.strerror or err}") from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
+        return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``target``; when the block ends without error,
+    rename it to ``target`` (replacing it only if ``overwrite``); on error remove it. So a
+    folder at ``target`` is always complete."""
+    if target.exists() and not overwrite:
+        raise HegemonError(
+            f"{target}: already exists; choose another folder or pass --force to replace it"
+        )
+    staging = staging_folder(target)
+    try:
+        yield staging
+        move_into_place(staging, target, overwrite=overwrite)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise HegemonError(f"{target}: cannot write: {err.strerror or err}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def staging_folder(target: Path) -> Path:

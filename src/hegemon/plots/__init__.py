@@ -23,6 +23,11 @@ from hegemon.plots.style import (
 )
 
 if TYPE_CHECKING:
+    from hegemon.plots.comparison import (
+        comparison_figures,
+        end_state_figure,
+        paired_difference_figure,
+    )
     from hegemon.plots.figures import (
         FIGURES,
         available_figures,
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
         territory_figure,
         trust_figure,
     )
+    from hegemon.plots.report import write_report
 
 _FIGURE_NAMES = (
     "FIGURES",
@@ -54,6 +60,12 @@ _FIGURE_NAMES = (
     "territory_figure",
     "trust_figure",
 )
+_LAZY_MODULES = {
+    "comparison_figures": "hegemon.plots.comparison",
+    "end_state_figure": "hegemon.plots.comparison",
+    "paired_difference_figure": "hegemon.plots.comparison",
+    "write_report": "hegemon.plots.report",
+}
 
 __all__ = [
     "ACTOR_COLOURS",
@@ -64,12 +76,15 @@ __all__ = [
     "actor_colour",
     "apply_style",
     "available_figures",
+    "comparison_figures",
     "cost_figure",
     "decline_curve_figure",
     "draw_all",
+    "end_state_figure",
     "fan_chart",
     "influence_figure",
     "influence_over_figure",
+    "paired_difference_figure",
     "peacekeepers_figure",
     "regime_colour",
     "regime_figure",
@@ -78,12 +93,15 @@ __all__ = [
     "survival_figure",
     "territory_figure",
     "trust_figure",
+    "write_report",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _FIGURE_NAMES:
         return getattr(importlib.import_module("hegemon.plots.figures"), name)
+    if name in _LAZY_MODULES:
+        return getattr(importlib.import_module(_LAZY_MODULES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -113,6 +113,8 @@ footer {
   figure img { border: none; max-height: 24cm; width: auto; }
   .scroll { overflow: visible; }
   table { font-size: 8pt; }
+  thead th { white-space: normal; }
+  td.text { overflow-wrap: anywhere; }
   tbody tr:nth-child(even) { background: none; }
 }
 """

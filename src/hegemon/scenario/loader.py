@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hegemon.errors import Problem, ScenarioError
 from hegemon.scenario.schema import Scenario, cross_reference_problems
@@ -292,3 +292,36 @@ def _find_item(items: list[Any], part: str) -> int | None:
     if part.isdigit() and int(part) < len(items):
         return int(part)
     return None
+
+
+class ParameterList(BaseModel):
+    """A ``--params`` file: the parameters to vary, as key paths or paths with ranges."""
+
+    model_config = ConfigDict(extra="forbid")
+    parameters: list[str] | dict[str, tuple[float, float] | None]
+
+
+def read_parameter_list(path: Path) -> list[str] | dict[str, tuple[float, float]]:
+    """Read a ``--params`` file (``parameters:`` a list of key paths, or a mapping of key
+    path to ``[low, high]`` or null for the scenario's own range)."""
+    doc = read_yaml(path)
+    try:
+        spec = ParameterList.model_validate(doc.data)
+    except ValidationError as err:
+        raise ScenarioError(problems_from_validation(doc, err, model=ParameterList)) from None
+    if isinstance(spec.parameters, list):
+        return spec.parameters
+    if all(v is None for v in spec.parameters.values()):
+        return list(spec.parameters)
+    missing = [k for k, v in spec.parameters.items() if v is None]
+    if missing:
+        raise ScenarioError(
+            [
+                Problem(
+                    *locate(doc, ("parameters", missing[0])),
+                    f"parameters.{missing[0]}",
+                    "give [low, high] for every parameter, or for none",
+                )
+            ]
+        )
+    return {k: v for k, v in spec.parameters.items() if v is not None}

@@ -463,3 +463,60 @@ def settable_problem(s: Scenario, path: str) -> str | None:
 
 # Parameters read once when the model starts; an event that set them would do nothing.
 INITIAL_CONDITIONS = {"gdp_busd", "military_budget_musd", "credibility", "credibility_memory"}
+
+
+def uncertain_parameters(s: Scenario) -> dict[str, Any]:
+    """Every parameter the scenario gives as a distribution, by key path."""
+    from hegemon.scenario.distributions import is_distribution
+
+    found: dict[str, Any] = {}
+
+    def walk(obj: BaseModel, path: str) -> None:
+        for field, info in type(obj).model_fields.items():
+            value = getattr(obj, field)
+            key = f"{path}.{field}" if path else field
+            if isinstance(value, BaseModel) and not is_distribution(value):
+                walk(value, key)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, BaseModel):
+                        label = getattr(item, "name", None) or getattr(item, "id", None)
+                        walk(item, f"{key}.{label}")
+            elif is_param_field(info):
+                items = value.items() if isinstance(value, dict) else [(None, value)]
+                for sub, v in items:
+                    if is_distribution(v):
+                        found[key if sub is None else f"{key}.{sub}"] = v
+
+    walk(s, "")
+    return found
+
+
+def parameter_problem(s: Scenario, path: str) -> str | None:
+    """Why ``path`` does not name a numeric parameter of the scenario (None if it does)."""
+    parts = path.split(".")
+    obj: Any = s
+    for i, part in enumerate(parts):
+        if isinstance(obj, list):
+            obj = next(
+                (x for x in obj if part in (getattr(x, "name", None), getattr(x, "id", None))),
+                None,
+            )
+            if obj is None:
+                return f"no item {part!r} in {'.'.join(parts[:i])!r}"
+        elif isinstance(obj, BaseModel):
+            info = type(obj).model_fields.get(part)
+            if info is None:
+                return f"{'.'.join(parts[: i + 1])!r} is not a key of the scenario"
+            if is_param_field(info):
+                value = getattr(obj, part)
+                rest = parts[i + 1 :]
+                if isinstance(value, dict) and len(rest) == 1 and rest[0] in value:
+                    return None
+                if not isinstance(value, dict) and not rest and value is not None:
+                    return None
+                return f"{path!r} is not a numeric parameter"
+            obj = getattr(obj, part)
+        else:
+            break
+    return f"{path!r} is not a numeric parameter"

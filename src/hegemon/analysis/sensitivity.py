@@ -1,0 +1,299 @@
+"""Which assumption drives the decline? Parameter sweeps and global sensitivity analysis.
+
+Both evaluate parameter samples through the vectorized engine
+(:func:`hegemon.ensemble.samples.evaluate_samples`): each sample runs ``replicates``
+replicates with common random numbers, and the outputs are averaged over them.
+
+- A **sweep** is a grid over one or two parameters (``KEY=LO:HI:N``); the table gives each
+  output's mean and quantiles across replicates at each point.
+- **Morris** elementary effects (Morris 1991; Campolongo, Cariboni & Saltelli 2007: μ*) screen
+  many parameters cheaply; **Sobol'** indices (Saltelli et al. 2010; first order S1 and total
+  order ST, with bootstrap 95% intervals) apportion the variance of each output. Sampling and
+  analysis are SALib's (Herman & Usher 2017; Iwanaga, Usher & Herman 2022).
+
+By default the parameters are those the scenario gives as distributions, each varied
+uniformly over its range (for a normal: mean ± 2 sd, within the parameter's bounds), so the
+indices describe the plausible range the scenario states, not a particular prior.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hegemon.analysis.regimes import classify
+from hegemon.ensemble.samples import evaluate_samples
+from hegemon.errors import HegemonError
+from hegemon.scenario.distributions import Normal
+from hegemon.scenario.schema import Scenario, parameter_problem, uncertain_parameters
+
+Z = {0.05: -1.6448536269514722, 0.25: -0.6744897501960817}
+
+
+@dataclass(frozen=True)
+class Output:
+    """A per-sample output: the mean over replicates of an outcome column."""
+
+    name: str
+    column: str
+    label: str
+    binary: bool  # a share of replicates: its bands are confidence intervals
+
+
+def outputs(scenario: Scenario) -> list[Output]:
+    """The outputs analysed: the focal power's change in influence, its ally's change in
+    trust, the ceasefire's survival at the horizon, the share of managed decline."""
+    p, ally = scenario.focus.power, scenario.focus.ally
+    out = [
+        Output(
+            f"influence_change__{p}",
+            f"influence_change__{p}",
+            f"change in {p}'s influence",
+            False,
+        ),
+        Output(
+            f"trust_change__{ally}__{p}",
+            f"trust_change__{ally}__{p}",
+            f"change in {ally}'s trust in {p}",
+            False,
+        ),
+    ]
+    if scenario.conflict is not None:
+        out.append(
+            Output("ceasefire_survival", "ceasefire_held", "ceasefire holding at horizon", True)
+        )
+    out.append(Output("managed_decline_share", "managed_decline", "share of managed decline", True))
+    return out
+
+
+def _with_outputs(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Per-run outcomes with the regime, reduced to the columns the outputs need."""
+    regime = classify(frame, scenario)
+    keep = ["sample", "replicate"] + [
+        o.column for o in outputs(scenario) if o.column in frame.columns
+    ]
+    out = frame[keep].copy()
+    out["managed_decline"] = (regime == "managed_decline").to_numpy()
+    if "ceasefire_held" in out:
+        out["ceasefire_held"] = out["ceasefire_held"].astype(float)
+    return out
+
+
+def evaluate(
+    scenario: Scenario,
+    samples: dict[str, np.ndarray],
+    replicates: int,
+    seed: int,
+    **engine: Any,
+) -> pd.DataFrame:
+    """Per-run outputs of every sample (columns ``sample``, ``replicate`` and the outputs)."""
+    import functools
+
+    for path in samples:
+        problem = parameter_problem(scenario, path)
+        if problem:
+            raise HegemonError(f"--param {path}: {problem}")
+    hook = functools.partial(_with_outputs, scenario=scenario)
+    return evaluate_samples(scenario, samples, replicates, seed, hook=hook, **engine)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def parse_grid(spec: str) -> tuple[str, np.ndarray]:
+    """``KEY=LO:HI:N`` -> (key, N evenly spaced values from LO to HI)."""
+    key, sep, rng = spec.partition("=")
+    parts = rng.split(":")
+    try:
+        if not sep or len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if n < 2 or not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError
+    except ValueError:
+        raise HegemonError(
+            f"--param {spec}: expected KEY=LO:HI:N with numbers LO, HI and N >= 2 points"
+        ) from None
+    return key.strip(), np.linspace(lo, hi, n)
+
+
+def sweep(
+    scenario: Scenario,
+    grid: dict[str, np.ndarray],
+    replicates: int = 200,
+    seed: int = 0,
+    **engine: Any,
+) -> pd.DataFrame:
+    """Outputs over a grid of one or two parameters: one row per point and output with
+    ``mean, q05 ... q95`` across replicates (for shares, the bands are 50% and 90%
+    confidence intervals of the share) and ``n``."""
+    if not 1 <= len(grid) <= 2:
+        raise HegemonError(f"a sweep takes one or two parameters, got {len(grid)}")
+    axes = np.meshgrid(*grid.values(), indexing="ij")
+    samples = {path: axis.ravel() for path, axis in zip(grid, axes, strict=True)}
+    runs = evaluate(scenario, samples, replicates, seed, **engine)
+    rows = []
+    for out in outputs(scenario):
+        if out.column not in runs:
+            continue
+        for point, values in runs.groupby("sample")[out.column]:
+            v = values.to_numpy(dtype=float)
+            row: dict[str, Any] = {"point": int(point)}
+            row.update({path: float(samples[path][point]) for path in samples})
+            row.update({"output": out.name, "label": out.label, "n": len(v)})
+            mean = float(v.mean())
+            if out.binary:
+                se = math.sqrt(max(mean * (1 - mean), 0.0) / len(v))
+                q = {
+                    "q05": mean + Z[0.05] * se,
+                    "q25": mean + Z[0.25] * se,
+                    "q50": mean,
+                    "q75": mean - Z[0.25] * se,
+                    "q95": mean - Z[0.05] * se,
+                }
+                q = {k: min(max(x, 0.0), 1.0) for k, x in q.items()}
+            else:
+                qs = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95])
+                q = dict(zip(["q05", "q25", "q50", "q75", "q95"], qs.tolist(), strict=True))
+            rows.append({**row, "mean": mean, **q})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- SALib
+
+
+def parameter_ranges(
+    scenario: Scenario, params: Sequence[str] | dict[str, Sequence[float]] | None = None
+) -> dict[str, tuple[float, float]]:
+    """The range each parameter is varied over: given, or from its distribution."""
+    dists = uncertain_parameters(scenario)
+    if params is None:
+        if not dists:
+            raise HegemonError(
+                f"scenario {scenario.name!r} gives no parameter as a distribution; "
+                "name the parameters to vary with --params"
+            )
+        params = list(dists)
+    ranges: dict[str, tuple[float, float]] = {}
+    items = params.items() if isinstance(params, dict) else [(p, None) for p in params]
+    for path, given in items:
+        problem = parameter_problem(scenario, path)
+        if problem:
+            raise HegemonError(f"{path}: {problem}")
+        if given is not None:
+            lo, hi = (float(x) for x in given)
+        elif path in dists:
+            dist = dists[path]
+            lo, hi = dist.support()
+            if isinstance(dist, Normal):
+                lo, hi = max(lo, dist.mean - 2 * dist.sd), min(hi, dist.mean + 2 * dist.sd)
+        else:
+            raise HegemonError(f"{path}: a fixed value in the scenario; give its range")
+        if not lo < hi:
+            raise HegemonError(f"{path}: expected a range low < high, got {lo}..{hi}")
+        ranges[path] = (lo, hi)
+    return ranges
+
+
+DEFAULT_N = {"morris": 10, "sobol": 256}
+
+
+def sample_count(method: str, n: int | None, dims: int) -> int:
+    """Samples a method draws: Morris n·(D+1), Sobol' N·(D+2) (first and total order)."""
+    base = n or DEFAULT_N[method]
+    return base * (dims + 1) if method == "morris" else base * (dims + 2)
+
+
+def _problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    return {"num_vars": len(ranges), "names": list(ranges), "bounds": list(ranges.values())}
+
+
+def _per_sample(runs: pd.DataFrame, scenario: Scenario, n: int) -> dict[Output, np.ndarray]:
+    means = runs.groupby("sample").mean(numeric_only=True).reindex(range(n))
+    return {o: means[o.column].to_numpy() for o in outputs(scenario) if o.column in means}
+
+
+def sensitivity(
+    scenario: Scenario,
+    method: str = "morris",
+    *,
+    params: Sequence[str] | dict[str, Sequence[float]] | None = None,
+    n: int | None = None,
+    replicates: int = 20,
+    seed: int = 0,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+    chunk_size: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Morris or Sobol' indices of every output: (indices table, per-sample inputs and
+    outputs). ``n`` is Morris's number of trajectories (default 10) or Sobol's base sample
+    size N (default 256; a power of two), giving n·(D+1) or N·(D+2) samples."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    if method not in ("morris", "sobol"):
+        raise HegemonError(f"method must be 'morris' or 'sobol', got {method!r}")
+    ranges = parameter_ranges(scenario, params)
+    problem = _problem(ranges)
+    if method == "morris":
+        X = morris_sample.sample(problem, n or DEFAULT_N["morris"], num_levels=4, seed=seed)
+    else:
+        base = n or DEFAULT_N["sobol"]
+        if base & (base - 1):
+            raise HegemonError(f"Sobol' sampling needs n a power of two, got {base}")
+        X = sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
+    samples = {path: X[:, j] for j, path in enumerate(ranges)}
+    engine: dict[str, Any] = {"workers": workers, "executor": executor, "progress": progress}
+    if chunk_size:
+        engine["chunk_size"] = chunk_size
+    runs = evaluate(scenario, samples, replicates, seed, **engine)
+    results = _per_sample(runs, scenario, len(X))
+    rows = []
+    for out, Y in results.items():
+        if method == "morris":
+            res = morris_analyze.analyze(
+                problem, X, Y, num_resamples=1000, conf_level=0.95, num_levels=4, seed=seed
+            )
+            for j, path in enumerate(ranges):
+                rows.append(
+                    {
+                        "output": out.name,
+                        "label": out.label,
+                        "parameter": path,
+                        "mu": float(res["mu"][j]),
+                        "mu_star": float(res["mu_star"][j]),
+                        "mu_star_conf": float(res["mu_star_conf"][j]),
+                        "sigma": float(res["sigma"][j]),
+                    }
+                )
+        else:
+            res = sobol_analyze.analyze(
+                problem, Y, calc_second_order=False, num_resamples=1000, seed=seed
+            )
+            for j, path in enumerate(ranges):
+                rows.append(
+                    {
+                        "output": out.name,
+                        "label": out.label,
+                        "parameter": path,
+                        "S1": float(res["S1"][j]),
+                        "S1_conf": float(res["S1_conf"][j]),
+                        "ST": float(res["ST"][j]),
+                        "ST_conf": float(res["ST_conf"][j]),
+                    }
+                )
+    inputs = pd.DataFrame(samples).rename_axis("sample").reset_index()
+    for out, Y in results.items():
+        inputs[out.name] = Y
+    key = "mu_star" if method == "morris" else "ST"
+    indices = pd.DataFrame(rows).sort_values(["output", key], ascending=[True, False])
+    return indices.reset_index(drop=True), inputs
