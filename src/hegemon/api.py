@@ -79,6 +79,9 @@ def run(
 
     target = Path(out) if out is not None else None
     if target is not None:
+        for path in (target, partial_folder(target)):
+            if path.is_symlink():
+                raise HegemonError(f"{path}: is a symbolic link; refusing to write through it")
         if target.exists() and not overwrite:
             raise HegemonError(
                 f"{target}: already exists; choose another folder or pass --force to replace it"
@@ -107,24 +110,31 @@ def run(
         "chunk_size": chunk_size,
         "store": store,
     }
-    ensemble = EnsembleStore(work, identity, scenario, resume=resume)
-    done = ensemble.done()
-    if progress and done:
-        progress(sum(blocks[i][1] - blocks[i][0] for i in done))
-
-    hook = functools.partial(with_regime, scenario=scenario)
-    task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
-    for i, products in run_chunks(task, blocks, skip=done, workers=workers, executor=executor):
-        ensemble.add(i, products)
-        if progress:
-            progress(blocks[i][1] - blocks[i][0])
-    ensemble.finish(len(blocks))
-    (work / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
-    (work / "manifest.json").write_text(
-        json.dumps(dict(manifest, chunk_size=chunk_size, end_time=now()), indent=2) + "\n"
-    )
-    if figures:
-        Results(work).figures(work / "figures")
+    try:
+        ensemble = EnsembleStore(work, identity, scenario, resume=resume)
+        done = ensemble.done()
+        if progress and done:
+            progress(sum(blocks[i][1] - blocks[i][0] for i in done))
+        hook = functools.partial(with_regime, scenario=scenario)
+        task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
+        for i, products in run_chunks(task, blocks, skip=done, workers=workers, executor=executor):
+            ensemble.add(i, products)
+            if progress:
+                progress(blocks[i][1] - blocks[i][0])
+        ensemble.finish(len(blocks))
+        (work / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+        (work / "manifest.json").write_text(
+            json.dumps(dict(manifest, chunk_size=chunk_size, end_time=now()), indent=2) + "\n"
+        )
+        if figures:
+            Results(work).figures(work / "figures")
+    except OSError as err:
+        kept = (
+            f"; the finished chunks are kept in {work}: run again with --resume"
+            if (target is not None and work.exists())
+            else ""
+        )
+        raise HegemonError(f"{work}: cannot write results: {err.strerror or err}{kept}") from None
     if target is None:  # a temporary folder, removed with the Results object
         results = Results(work)
         weakref.finalize(results, shutil.rmtree, work.parent, True)

@@ -137,6 +137,8 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield an empty staging folder beside ``target``; when the block ends without error,
     rename it to ``target`` (replacing it only if ``overwrite``); on error remove it. So a
     folder at ``target`` is always complete."""
+    if target.is_symlink():
+        raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
     if target.exists() and not overwrite:
         raise HegemonError(
             f"{target}: already exists; choose another folder or pass --force to replace it"

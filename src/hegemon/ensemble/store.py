@@ -85,6 +85,8 @@ class EnsembleStore:
         self.scenario = scenario
         progress = self.work / "progress.json"
         if resume:
+            if folder.is_symlink() or self.work.is_symlink():
+                raise HegemonError(f"{folder}: is a symbolic link; refusing to resume through it")
             if not progress.is_file():
                 raise HegemonError(f"{folder}: no interrupted run to resume here")
             saved = json.loads(progress.read_text())
