@@ -29,8 +29,9 @@ import pandas as pd
 
 from hegemon.analysis.regimes import classify
 from hegemon.ensemble.samples import evaluate_samples
-from hegemon.errors import HegemonError
+from hegemon.errors import HegemonError, ScenarioError
 from hegemon.scenario.distributions import Normal
+from hegemon.scenario.loader import with_overrides
 from hegemon.scenario.schema import Scenario, parameter_problem, uncertain_parameters
 
 Z = {0.05: -1.6448536269514722, 0.25: -0.6744897501960817}
@@ -95,10 +96,8 @@ def evaluate(
     """Per-run outputs of every sample (columns ``sample``, ``replicate`` and the outputs)."""
     import functools
 
-    for path in samples:
-        problem = parameter_problem(scenario, path)
-        if problem:
-            raise HegemonError(f"--param {path}: {problem}")
+    for path, values in samples.items():
+        check_values(scenario, path, [float(np.min(values)), float(np.max(values))])
     hook = functools.partial(_with_outputs, scenario=scenario)
     return evaluate_samples(scenario, samples, replicates, seed, hook=hook, **engine)
 
@@ -197,6 +196,7 @@ def parameter_ranges(
             raise HegemonError(f"{path}: a fixed value in the scenario; give its range")
         if not lo < hi:
             raise HegemonError(f"{path}: expected a range low < high, got {lo}..{hi}")
+        check_values(scenario, path, [lo, hi])
         ranges[path] = (lo, hi)
     return ranges
 
@@ -208,6 +208,20 @@ def sample_count(method: str, n: int | None, dims: int) -> int:
     """Samples a method draws: Morris n·(D+1), Sobol' N·(D+2) (first and total order)."""
     base = n or DEFAULT_N[method]
     return base * (dims + 1) if method == "morris" else base * (dims + 2)
+
+
+def check_values(scenario: Scenario, path: str, values: Sequence[float]) -> None:
+    """Refuse a parameter path that is not a numeric parameter, or values outside its
+    bounds (checked by the schema, as ``--set`` would)."""
+    problem = parameter_problem(scenario, path)
+    if problem:
+        raise HegemonError(f"--param {path}: {problem}")
+    for value in values:
+        try:
+            with_overrides(scenario, [f"{path}={value!r}"])
+        except ScenarioError as err:
+            message = err.problems[0].message
+            raise HegemonError(f"--param {path}: {value:g} is out of range: {message}") from None
 
 
 def _problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:

@@ -216,7 +216,7 @@ class ScenarioEvent:
             if e.weeks is not None:
                 self._factor = factor
                 m._actions.append(self.recover)
-                if m.week + e.weeks <= m.horizon:
+                if m.week + e.weeks < m.horizon:  # takes effect at week + weeks + 1
                     m.schedule_event(self.recover, at=m.week + e.weeks)
         elif isinstance(e, sc.TransferTerritory):
             assert m.dispute is not None

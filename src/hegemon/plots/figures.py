@@ -265,20 +265,102 @@ def _band_key(*, with90: bool = True) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
-def _legend(fig: Figure, handles: list[Any], labels: list[str], *, max_cols: int = 6) -> None:
-    if not handles:
-        return
-    fig.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncols=min(len(handles), max_cols),
-        frameon=False,
-        fontsize=st.LEGEND_SIZE,
-        handlelength=2.2,
-        columnspacing=1.6,
-        labelcolor=st.TEXT,
-    )
+#: Legend text and spacing (points are scaled by the legend's font size).
+_LEGEND_KW: dict[str, Any] = {
+    "frameon": False,
+    "fontsize": st.LEGEND_SIZE,
+    "columnspacing": 1.6,
+    "labelspacing": 0.45,
+    "labelcolor": st.TEXT,
+}
+#: Space kept free either side of a figure legend (inches).
+_LEGEND_MARGIN = 0.12
+
+
+def _blank() -> Patch:
+    """An invisible legend entry that pads a row of the legend grid."""
+    return Patch(facecolor="none", edgecolor="none", linewidth=0)
+
+
+def _legend_grid(
+    entries: list[tuple[Any, str]], key: list[tuple[Any, str]], ncols: int
+) -> tuple[list[tuple[Any, str]], int]:
+    """Entries laid out ``ncols`` wide, read left to right; returns (entries, rows).
+
+    When everything fits on one row it stays one row. Otherwise the entries fill rows of
+    ``ncols`` and the key starts a row of its own. Matplotlib fills legends column by
+    column, so the row-major grid (padded with blanks) is returned in column order.
+    """
+    if len(entries) + len(key) <= ncols:
+        return entries + key, 1
+
+    def padded(items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+        return items + [(_blank(), "")] * (-len(items) % ncols)
+
+    grid = padded(entries) + padded(key)
+    rows = len(grid) // ncols
+    return [grid[r * ncols + c] for c in range(ncols) for r in range(rows)], rows
+
+
+def _legend_width(fig: Figure, legend: Any) -> float:
+    """Width of ``legend`` in inches, measured without drawing the figure."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    renderer = RendererAgg(1, 1, fig.dpi)
+    return float(legend.get_window_extent(renderer).width) / fig.dpi
+
+
+def _legend(
+    fig: Figure,
+    handles: list[Any],
+    labels: list[str],
+    *,
+    key: tuple[list[Any], list[str]] | None = None,
+    max_cols: int = 6,
+    handlelength: float = 2.2,
+) -> Any:
+    """A legend below the axes, as many columns wide as fit in the figure.
+
+    ``handles``/``labels`` are the series (scenarios, powers); ``key`` the entries that
+    explain the marks (median, bands), which go on a row of their own when the legend needs
+    several rows. Columns are tried from ``max_cols`` down until the legend fits the figure
+    width; rows are then balanced (5 entries on 3 columns read 3 + 2, not 4 + 1). The figure
+    grows by the height of any extra rows, so the axes keep their size. Returns the legend.
+    """
+    entries = list(zip(handles, labels, strict=True))
+    key_entries = list(zip(*key, strict=True)) if key else []
+    total = len(entries) + len(key_entries)
+    if not total:
+        return None
+    room = fig.get_figwidth() - 2 * _LEGEND_MARGIN
+
+    def place(ncols: int) -> tuple[Any, int]:
+        items, rows = _legend_grid(entries, key_entries, ncols)
+        legend = fig.legend(
+            [h for h, _ in items],
+            [lab for _, lab in items],
+            loc="outside lower center",
+            ncols=max(1, math.ceil(len(items) / rows)),
+            handlelength=handlelength,
+            **_LEGEND_KW,
+        )
+        return legend, rows
+
+    legend, rows = None, 1
+    for widest in range(min(max_cols, total), 0, -1):
+        ncols = widest
+        if widest < total and entries:
+            # as many rows as this width needs, filled evenly; the key needs its own width
+            per_row = math.ceil(len(entries) / math.ceil(len(entries) / widest))
+            ncols = max(per_row, min(len(key_entries), widest))
+        legend, rows = place(ncols)
+        if widest == 1 or _legend_width(fig, legend) <= room:
+            break
+        legend.remove()
+    if rows > 1:
+        row_height = _LEGEND_KW["fontsize"] * (1.0 + _LEGEND_KW["labelspacing"]) / 72.0
+        fig.set_figheight(fig.get_figheight() + (rows - 1) * row_height)
+    return legend
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -574,8 +656,7 @@ def _fan_panels(
     if context and not multi and len(panels) > 1:
         handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
         labels.append("Other powers (median)")
-    key_h, key_l = _band_key(with90=any90)
-    _legend(fig, handles + key_h, labels + key_l)
+    _legend(fig, handles, labels, key=_band_key(with90=any90))
     _suptitle(fig, _title(what, scenarios))
     return fig
 
