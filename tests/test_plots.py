@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from hegemon.plots import figures as fg
@@ -340,6 +342,112 @@ def test_comparison_of_scenarios() -> None:
     assert len(fg.survival_figure(summary).axes) == 1
     assert len(fg.decline_curve_figure(summary).axes) == 1
     assert len(fg.regime_figure(outcomes).axes) == 3
+
+
+FIVE_SCENARIOS = (
+    "baseline",
+    "no_peacekeepers",
+    "russia_assertive",
+    "turkey_restrained",
+    "russia_overstretched",
+)
+EIGHT_SCENARIOS = (
+    *FIVE_SCENARIOS,
+    "eu_mediation_strong",
+    "china_belt_and_road",
+    "iran_corridor_open",
+)
+LEGEND_FIGURES = (
+    "influence",
+    "influence_over",
+    "trust",
+    "peacekeepers",
+    "cost",
+    "survival",
+    "decline_curve",
+    "territory",
+)
+
+
+def _handle_colour(handle) -> str:
+    """Colour of a drawn legend handle (a line, or the band patch of a line + band pair)."""
+    if hasattr(handle, "get_color"):
+        return to_hex(handle.get_color())
+    return to_hex(handle.get_facecolor(), keep_alpha=False)
+
+
+@pytest.mark.parametrize("scenarios", [FIVE_SCENARIOS, EIGHT_SCENARIOS], ids=["5", "8"])
+@pytest.mark.parametrize("name", LEGEND_FIGURES)
+def test_scenario_legend_complete_and_inside_figure(name: str, scenarios: tuple) -> None:
+    fig = fg.FIGURES[name](make_summary(scenarios=scenarios), None)
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    # the legend and each of its handles lie inside the figure (nothing cut off)
+    box, page = legend.get_window_extent(), fig.bbox
+    assert box.x0 >= page.x0 - 0.5 and box.x1 <= page.x1 + 0.5, (box, page)
+    assert box.y0 >= page.y0 - 0.5 and box.y1 <= page.y1 + 0.5, (box, page)
+    entries = {
+        text.get_text(): handle
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        if text.get_text()
+    }
+    for i, scen in enumerate(scenarios):
+        found = [h for lab, h in entries.items() if lab == scen or lab.startswith(f"{scen}  (")]
+        assert len(found) == 1, f"{scen!r} not in the legend of {name}: {list(entries)}"
+        (handle,) = found
+        assert handle.get_visible()
+        assert _handle_colour(handle) == to_hex(st.scenario_colour(i))
+        extent = handle.get_window_extent()
+        assert page.x0 - 0.5 <= extent.x0 and extent.x1 <= page.x1 + 0.5, (scen, name)
+
+
+def test_single_scenario_legend_stays_on_one_row(summary: pd.DataFrame) -> None:
+    fig = fg.influence_figure(summary)
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    (legend,) = fig.legends
+    rows = {round(t.get_window_extent().y0) for t in legend.get_texts() if t.get_text()}
+    assert len(rows) == 1
+
+
+def test_survival_identical_curves_stay_distinguishable() -> None:
+    summary = make_summary(scenarios=("baseline", "no_peacekeepers", "russia_overstretched"))
+    # common random numbers: a scenario that does not touch the ceasefire has its curve exactly
+    base = summary[(summary["scenario"] == "baseline") & (summary["metric"] == "ceasefire")]
+    twin = summary["scenario"] == "russia_overstretched"
+    summary = pd.concat(
+        [
+            summary[~(twin & (summary["metric"] == "ceasefire"))],
+            base.assign(scenario="russia_overstretched"),
+        ],
+        ignore_index=True,
+    )
+    fig = fg.survival_figure(summary)
+    assert len(fig.axes) == 1
+    (a,) = _median_lines(fig, "baseline")
+    (b,) = _median_lines(fig, "russia_overstretched")
+    (c,) = _median_lines(fig, "no_peacekeepers")
+    # same data drawn (no offset), but each curve in its own line style
+    np.testing.assert_array_equal(a.get_ydata(), b.get_ydata())
+    np.testing.assert_array_equal(a.get_xdata(), b.get_xdata())
+    styles = [ln.get_linestyle() for ln in (a, c, b)]
+    dashes = [ln._unscaled_dash_pattern for ln in (a, c, b)]
+    assert styles[0] == "-" and len(set(map(str, dashes))) == 3, dashes
+    assert b.get_zorder() > a.get_zorder()  # the dashed twin on top of the solid curve
+    # the legend shows the same styles and says which curves coincide
+    (legend,) = fig.legends
+    entries = {
+        t.get_text().split()[0]: (t.get_text(), h)
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        if t.get_text()
+    }
+    assert "same curve as baseline" in entries["russia_overstretched"][0]
+    assert "same curve" not in entries["no_peacekeepers"][0]
+    for line in (a, b, c):
+        handle = entries[line.get_label()][1]
+        assert str(handle._unscaled_dash_pattern) == str(line._unscaled_dash_pattern)
+        assert to_hex(handle.get_color()) == to_hex(line.get_color())
 
 
 def test_power_missing_in_one_scenario() -> None:

@@ -205,7 +205,7 @@ def test_read_errors_are_one_line_with_file_and_line(
 def test_duplicate_key_names_the_key_path(tmp_path: Path) -> None:
     path = write(tmp_path, "actors:\n  - name: a\n    name: b\n")
     err = read_error(path)
-    assert err.problems[0].key == "actors[0].name"
+    assert err.problems[0].key == "actors[a].name"  # a list item is named by its name
 
 
 def test_python_tag_is_not_executed(tmp_path: Path) -> None:

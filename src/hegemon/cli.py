@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import math
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -165,6 +166,24 @@ def default_workers() -> int:
     return cores()
 
 
+def command_line() -> str:
+    """The command being run, rebuilt from click's parsed parameters (the same whether it
+    came from a shell or from Python)."""
+    ctx = click.get_current_context()
+    words = ctx.command_path.split()
+    for name, value in ctx.params.items():
+        param = next(p for p in ctx.command.params if p.name == name)
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in (value if isinstance(value, tuple) else (value,))]
+        elif value in (None, False, ()) or value == param.default:
+            continue
+        else:
+            flag = param.opts[-1]
+            for v in value if isinstance(value, tuple) else (value,):
+                words += [flag] if v is True else [flag, str(v)]
+    return shlex.join(words)
+
+
 def default_out(stem: str) -> Path:
     return Path("results") / f"{stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
 
@@ -249,7 +268,7 @@ def run(
             overwrite=force,
             figures=not no_figures,
             progress=bar.update,
-            command=" ".join(["hegemon", *sys.argv[1:]]),
+            command=command_line(),
         )
     path = results.path
     if not quiet:
@@ -358,7 +377,7 @@ def compare(
                     chunk_size=chunk_size,
                     executor=pool,
                     progress=bar.update,
-                    command=" ".join(["hegemon", *sys.argv[1:]]),
+                    command=command_line(),
                 )
             )
     comparison = Comparison(results, metrics=list(metrics) or None)

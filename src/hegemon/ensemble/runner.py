@@ -8,6 +8,7 @@ the same whatever the chunk size, the worker count or the executor.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -80,6 +81,14 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of fresh worker processes: forkserver where available (forking a process that
+    already runs threads can deadlock), spawn elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
 def run_chunks[T](
     task: Callable[..., T],
     blocks: list[tuple[int, int]],
@@ -103,7 +112,7 @@ def run_chunks[T](
         for i in todo:
             yield i, task(*blocks[i])
         return
-    pool = executor or ProcessPoolExecutor(max_workers=workers)
+    pool = executor or process_pool(workers)
     window = 2 * max(workers, 1) if executor is None else 2 * max(default_workers(), 1)
     retried: set[int] = set()
     pending: deque[tuple[int, Future[Any]]] = deque()
@@ -136,7 +145,7 @@ def run_chunks[T](
                 retried.add(i)
                 if executor is None and isinstance(failure, BrokenProcessPool):
                     pool.shutdown(cancel_futures=True)
-                    pool = ProcessPoolExecutor(max_workers=workers)
+                    pool = process_pool(workers)
                     queue.extendleft(reversed([j for j, _ in pending]))
                     pending.clear()
                 queue.appendleft(i)

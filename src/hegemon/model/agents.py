@@ -62,7 +62,7 @@ class Power(Actor):
         self.allocation = {name: w / total for name, w in weights.items()}
         self.resolve = self.params.resolve
         self.regional_effort = self.params.regional_effort
-        self.shock = np.ones(R)
+        self.shocks: dict[str, np.ndarray] = {}  # budget shocks in force, by event id
         prior = model.params.trust.credibility
         memory = model.params.trust.credibility_memory
         self._prior_honours = prior * memory
@@ -84,7 +84,8 @@ class Power(Actor):
     @property
     def regional_budget_musd(self) -> np.ndarray:
         """What the power plans to spend on the region, US$ m per year."""
-        return self.regional_effort * self.shock * self.military_budget_musd
+        shock = np.prod(list(self.shocks.values()), axis=0) if self.shocks else 1.0
+        return self.regional_effort * shock * self.military_budget_musd
 
     def honour(self, invoked: np.ndarray, stream: str) -> np.ndarray:
         """Answer an ally's call where ``invoked``: True where the commitment is honoured."""

@@ -171,8 +171,8 @@ class Dispute:
         m, tp = self.model, self.model.params.trust
         loser = self.other(winner)
         moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
-        self.territory[winner.name] = self.territory[winner.name] + moved
-        self.territory[loser.name] = self.territory[loser.name] - moved
+        self.territory[winner.name] = np.minimum(self.territory[winner.name] + moved, 1.0)
+        self.territory[loser.name] = np.maximum(self.territory[loser.name] - moved, 0.0)
         for power, pledged in self.protectors(loser).items():
             loser.adjust_trust(power, -tp.loss_on_defeat, mask & pledged)
         for a in m.arms:

@@ -211,10 +211,8 @@ class ScenarioEvent:
             relation.active = np.full(m.R, e.kind in ("start_support", "form_alliance"))
         elif isinstance(e, sc.BudgetShock):
             power = m.actor(e.actor)
-            factor = m.draws.value(f"events.{e.id}.factor", e.factor)
-            power.shock = power.shock * factor
+            power.shocks[e.id] = m.draws.value(f"events.{e.id}.factor", e.factor)
             if e.weeks is not None:
-                self._factor = factor
                 m._actions.append(self.recover)
                 if m.week + e.weeks < m.horizon:  # takes effect at week + weeks + 1
                     m.schedule_event(self.recover, at=m.week + e.weeks)
@@ -238,7 +236,7 @@ class ScenarioEvent:
     def recover(self) -> None:
         """End of a temporary budget shock."""
         power = self.model.actor(self.spec.actor)
-        power.shock = power.shock / self._factor
+        power.shocks.pop(self.spec.id, None)
         self.model.log_event(
             "budget_recovered",
             np.ones(self.model.R, dtype=bool),

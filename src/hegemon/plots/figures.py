@@ -814,10 +814,38 @@ def territory_figure(summary: pd.DataFrame) -> Figure:
     )
 
 
+#: Dash patterns (in line widths) for curves overlaid without bands (survival). Identical
+#: curves are common (common random numbers: a scenario that does not touch the ceasefire
+#: gives the baseline's curve); the dashes of the curve on top let the one below show through.
+_OVERLAY_DASHES: tuple[Any, ...] = (
+    "-",
+    (0, (4.0, 1.8)),  # dashed
+    (0, (1.0, 1.4)),  # dotted
+    (0, (5.0, 1.5, 1.0, 1.5)),  # dash-dot
+    (0, (2.2, 1.4)),  # short dashes
+    (0, (6.0, 1.5, 1.0, 1.5, 1.0, 1.5)),  # dash-dot-dot
+    (0, (8.0, 2.4)),  # long dashes
+    (0, (1.0, 1.2, 3.0, 1.2)),  # dot-dash
+)
+
+
+def _overlay_linestyle(index: int) -> Any:
+    """Line style of the ``index``-th overlaid curve: solid, dashed, dotted, ...
+
+    After eight scenarios the colours repeat; the styles shift by one so that no two
+    scenarios share both colour and style.
+    """
+    i = int(index)
+    return _OVERLAY_DASHES[(i + i // len(st.SCENARIO_COLOURS)) % len(_OVERLAY_DASHES)]
+
+
 def survival_figure(summary: pd.DataFrame) -> Figure:
     """Ceasefire survival: share of runs in which the ceasefire still holds, as a step curve.
 
     Dotted marks at one and five years (when inside the horizon) carry the surviving share.
+    Several scenarios: one curve each, in the scenario's colour and its own line style
+    (solid, dashed, dotted...), so that identical curves stay visible; the legend says when a
+    scenario's curve is the same as an earlier one's.
     """
     rows = _require(summary, "ceasefire")
     scenarios = _scenarios(rows)
@@ -831,6 +859,7 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
     handles: list[Any] = []
     labels: list[str] = []
     spans: list[tuple[float, float]] = []
+    drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dates = False
     for i, (scen, frame) in enumerate(frames.items()):
         data = _series(frame, "ceasefire")
@@ -842,7 +871,27 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
         first, last = _xnum(x[0]), _xnum(x[-1])
         spans.append((first, last))
         colour = st.scenario_colour(i) if multi else st.NEUTRAL
-        ax.step(x, y, where="post", color=colour, linewidth=st.LINE_WIDTH, label=scen, zorder=2.5)
+        linestyle = _overlay_linestyle(i) if multi else "-"
+        # later scenarios on top: their dashes let an identical curve below show through
+        ax.step(
+            x,
+            y,
+            where="post",
+            color=colour,
+            linewidth=st.LINE_WIDTH,
+            linestyle=linestyle,
+            label=scen,
+            zorder=2.5 + 0.01 * i,
+        )
+        twin = next(
+            (
+                other
+                for other, (ox, oy) in drawn.items()
+                if len(ox) == len(x) and np.array_equal(ox, x) and np.allclose(oy, y, atol=1e-9)
+            ),
+            None,
+        )
+        drawn[scen] = (x, y)
         if not multi:
             ax.fill_between(x, 0, y, step="post", color=colour, alpha=0.07, linewidth=0)
         points = []
@@ -882,8 +931,9 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
                     color=st.TEXT,
                     annotation_clip=False,
                 )
-        handles.append(Line2D([], [], color=colour, linewidth=st.LINE_WIDTH))
-        labels.append(f"{scen}  ({', '.join(parts)})")
+        handles.append(Line2D([], [], color=colour, linewidth=st.LINE_WIDTH, linestyle=linestyle))
+        same = f"; same curve as {twin}" if twin is not None else ""
+        labels.append(f"{scen}  ({', '.join(parts)}{same})")
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     hi = max((b for _, b in spans), default=0.0)
@@ -910,7 +960,7 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
     ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("Runs with the ceasefire holding")
     if multi:
-        _legend(fig, handles, labels, max_cols=2)
+        _legend(fig, handles, labels, max_cols=2, handlelength=3.4)
     _suptitle(fig, _title("Ceasefire survival", scenarios))
     return fig
 

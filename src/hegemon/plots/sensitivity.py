@@ -10,8 +10,9 @@ The tables are those of :mod:`hegemon.analysis.sensitivity`:
 Every function returns a :class:`matplotlib.figure.Figure` built and styled like the standard
 figures of :mod:`hegemon.plots.figures` (no pyplot state, constrained layout, legend below);
 :func:`draw_sensitivity` writes them to files. Parameters are labelled by
-:func:`parameter_label` and, when they belong to an actor (``actors.Russia.*``), drawn in the
-actor's colour.
+:func:`parameter_label`. Each output keeps one colour in every figure: the colour of the actor
+it is about (``influence_change__Russia``: Russia's blue), else the managed-decline colour for
+its share, else neutral grey.
 
 Outputs that are shares of runs (names ending in ``_share`` or ``survival``) are shown as
 percentages; their sweep bands are confidence intervals of the share, not spreads of runs.
@@ -40,6 +41,7 @@ from hegemon.plots.comparison import _tex, _unit, _with_unit, _write, outcome_la
 from hegemon.plots.figures import (
     QUANTILES,
     _band_key,
+    _blank,
     _grid,
     _legend,
     _money,
@@ -65,6 +67,9 @@ __all__ = [
 #: Morris and Sobol' panels show at most this many parameters (the most influential);
 #: a note gives the number left out.
 MAX_PARAMETERS = 15
+#: Height of a ranked row (inches) in the Morris and Sobol' panels.
+MORRIS_ROW = 0.25
+SOBOL_ROW = 0.36
 #: Colours of the levels of a second swept parameter (low to high) and of heatmaps.
 LEVEL_CMAP = "viridis"
 LEVEL_RANGE = (0.0, 0.82)  # of LEVEL_CMAP: stops before its pale yellow end
@@ -190,31 +195,6 @@ def parameter_label(path: str) -> str:
     return _field(head)
 
 
-def _parameter_owner(path: str) -> str | None:
-    """The actor a parameter belongs to (``actors.<name>.*``), else None."""
-    parts = str(path).split(".")
-    return parts[1] if len(parts) >= 3 and parts[0] == "actors" else None
-
-
-def _parameter_colour(path: str) -> str:
-    owner = _parameter_owner(path)
-    return st.actor_colour(owner) if owner else st.NEUTRAL
-
-
-def _owner_key(paths: Sequence[str]) -> tuple[list[Any], list[str]]:
-    """Legend entries for the parameter colours, when they are not all the same."""
-    owners = {_parameter_owner(p) for p in paths}
-    if len(owners) <= 1:
-        return [], []
-    named = st.order_actors(o for o in owners if o)
-    handles: list[Any] = [Patch(facecolor=st.actor_colour(o), edgecolor="none") for o in named]
-    labels = [f"{o}'s parameters" for o in named]
-    if None in owners:
-        handles.append(Patch(facecolor=st.NEUTRAL, edgecolor="none"))
-        labels.append("Other parameters")
-    return handles, labels
-
-
 # --- outputs ---------------------------------------------------------------------------------
 
 
@@ -309,6 +289,36 @@ def _note(ax: Axes, text: str, *, y: float = 0.02) -> None:
     )
 
 
+def _corner_note(ax: Axes, text: str) -> None:
+    """A quiet note in the corner of a panel farthest from its lines (limits set first)."""
+    points = [
+        ax.transLimits.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        for line in ax.get_lines()
+        if len(line.get_xdata()) and line.get_label() != "_zero"
+    ]
+    data = np.vstack(points) if points else np.empty((0, 2))
+    corners = [(0.02, 0.98, "left", "top"), (0.98, 0.98, "right", "top")]
+    corners += [(0.98, 0.02, "right", "bottom"), (0.02, 0.02, "left", "bottom")]
+
+    def room(corner: tuple[float, float, str, str]) -> float:
+        if not data.size:
+            return 1.0
+        return float(np.min(np.hypot(data[:, 0] - corner[0], data[:, 1] - corner[1])))
+
+    x, y, ha, va = max(corners, key=room)
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        fontsize=st.NOTE_SIZE,
+        color=st.MUTED,
+        zorder=5,
+    )
+
+
 # --- sweeps ----------------------------------------------------------------------------------
 
 
@@ -348,26 +358,39 @@ def _level_colours(n: int) -> list[str]:
     return [to_hex(cmap(t)) for t in np.linspace(*LEVEL_RANGE, max(n, 1))][:n]
 
 
-def _sweep_key(outputs: Sequence[str], runs: int | None) -> tuple[list[Any], list[str]]:
-    """Legend entries for the median line with its points and the bands, honest about shares
-    (whose bands are confidence intervals of the share, not spreads of runs)."""
-    handles, labels = _band_key(with90=True)
+def _sweep_key(outputs: Sequence[str], bands: Sequence[int]) -> tuple[list[Any], list[str]]:
+    """Legend entries for the line with its points and the bands, honest about shares of
+    runs (whose bands are confidence intervals of the share, not spreads of runs)."""
+    handles, labels = _band_key(with90=90 in bands)
     handles[0] = Line2D(
         [], [], color=st.NEUTRAL, linewidth=st.LINE_WIDTH, marker="o", markersize=4.5
     )
-    per = f" of {runs:,} runs per point" if runs else " of the runs at each point"
+    if 50 not in bands:
+        handles, labels = handles[:1], labels[:1]
+    elif 90 not in bands:
+        handles[1] = Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_50, linewidth=0)
     shares = [o for o in outputs if _is_share(o)]
     if len(shares) == len(outputs):
-        labels = [f"Share{per}", "50% confidence interval", "90% confidence interval"]
+        wanted = ["Share of runs", "50% confidence interval", "90% confidence interval"]
     elif shares:
-        labels = [
-            f"Median{per} (shares: the share)",
+        wanted = [
+            "Median (shares: the share)",
             "Middle 50% of runs (shares: 50% CI)",
             "Middle 90% of runs (shares: 90% CI)",
         ]
     else:
-        labels[0] = f"Median{per}"
-    return handles, labels
+        wanted = ["Median", "Middle 50% of runs", "Middle 90% of runs"]
+    return handles, wanted[: len(handles)]
+
+
+def _coincide(curves: Sequence[np.ndarray]) -> bool:
+    """Whether several curves (same x) are the same: common random numbers make a parameter
+    that does not matter give identical results at every value."""
+    if len(curves) < 2 or any(c.shape != curves[0].shape for c in curves):
+        return False
+    stack = np.vstack(curves)
+    scale = float(np.nanmax(np.abs(stack))) if np.isfinite(stack).any() else 0.0
+    return bool(np.allclose(stack, stack[0], atol=1e-9 + 1e-6 * scale, equal_nan=True))
 
 
 def _sweep_y_axis(ax: Axes, output: str, label: str, rows: pd.DataFrame) -> None:
@@ -413,6 +436,7 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     plabel = _tex(parameter_label(param))
     xs = np.sort(pd.to_numeric(frame[param], errors="coerce").dropna().unique())
 
+    same: list[Axes] = []  # panels whose lines coincide
     for (r, c), (output, title) in zip(cells, outputs, strict=True):
         ax = axes[(r, c)]
         ax.set_gid(f"sweep:{output}")
@@ -421,20 +445,21 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
         groups = [(None, rows, colour)] if by is None else []
         for level, shade in zip(levels, shades, strict=True):
             groups.append((level, rows[pd.to_numeric(rows[by]) == level], shade))
+        medians = []
         for level, part, col in groups:
             data = _as_summary(part, param, output)
             if data.empty:
                 continue
-            label = title if level is None else f"{by} = {level:g}"
             fan_chart(
                 ax,
                 data,
                 output,
                 colour=col,
-                label=label,
+                label=title if level is None else f"{by} = {level:g}",
                 bands=(90, 50) if level is None else bands,
             )
             data = data.sort_values("step")
+            medians.append(data["q50"].to_numpy())
             ax.plot(
                 data["step"].to_numpy(),
                 data["q50"].to_numpy(),
@@ -448,6 +473,8 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
                 clip_on=False,
                 label="_points",
             )
+        if by is not None and _coincide(medians):
+            same.append(ax)
         _sweep_y_axis(ax, output, title, rows)
         _panel_title(ax, _tex(title))
         if not any((rr, c) in cells for rr in range(r + 1, nrows)):
@@ -461,29 +488,30 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
                 ax.xaxis.set_major_locator(FixedLocator(xs))
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _num(v)))
 
-    runs = _runs_per_point(frame)
+    for ax in same:
+        _corner_note(ax, _tex(f"the same for every\n{parameter_label(by or '')}"))
+
+    names = [o for o, _ in outputs]
+    handles: list[Any] = []
+    labels: list[str] = []
     if by is None:
-        handles, labels = _sweep_key([o for o, _ in outputs], runs)
+        key = _sweep_key(names, (90, 50))
     else:
-        handles = [Line2D([], [], linestyle="none")]
-        labels = [f"{_tex(parameter_label(by))}:"]
+        handles.append(_blank())
+        labels.append(f"{_tex(parameter_label(by))}:")
         for level, shade in zip(levels, shades, strict=True):
             handles.append(
                 Line2D([], [], color=shade, linewidth=st.LINE_WIDTH, marker="o", markersize=4.5)
             )
             labels.append(_num(level))
-        handles.append(Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_50, linewidth=0))
-        per = f"{runs:,} runs per point" if runs else "the runs at each point"
-        if bands:
-            labels.append(f"Median and middle 50% of {per}")
-        else:
-            handles.pop()
-            labels.append(f"Lines: median of {per}")
-            handles.append(Line2D([], [], linestyle="none"))
-    _legend(fig, handles, labels, max_cols=min(len(handles), 8))
+        key = _sweep_key(names, bands)
+    _legend(fig, handles, labels, key=key, max_cols=8)
+    runs = _runs_per_point(frame)
     what = f"Sweep of {plabel}"
     if by is not None:
         what += f", one line per {_tex(parameter_label(by))}"
+    if runs:
+        what += f" — {runs:,} runs per point"
     _suptitle(fig, what)
     return fig
 
@@ -526,9 +554,7 @@ def _ink_on(rgba: Any) -> str:
     return "white" if luminance < 0.5 else st.TEXT
 
 
-def sweep_heatmap_figure(
-    table: pd.DataFrame, x_param: str, y_param: str, output: str
-) -> Figure:
+def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output: str) -> Figure:
     """Heatmap of one output's mean over a two-parameter grid, each cell annotated.
 
     Changes use a diverging colormap centred on 0 (losses red, gains blue); shares of runs
@@ -638,15 +664,125 @@ def _direction(mu: float, mu_star: float) -> str:
     return "both ways"
 
 
-def _ranked_axes(ax: Axes, labels: Sequence[str], k: int) -> None:
+def _ranked_axes(
+    ax: Axes, labels: Sequence[str], k: int, *, notes: Sequence[str] = (), row: float = 0.3
+) -> None:
+    """Ranked rows, the first (largest) on top; ``notes`` go in room kept below the last row
+    (``row``: the height of a row in inches)."""
     ax.set_yticks(np.arange(k), [_tex(t) for t in labels])
     ax.tick_params(axis="y", length=0, labelsize=st.TICK_SIZE + 0.5)
-    ax.set_ylim(k - 0.5, -0.6)  # the first (largest) on top
+    lines = sum(str(n).count("\n") + 1 for n in notes)
+    room = (lines * 0.15 + 0.08) / row if lines else 0.0
+    ax.set_ylim(k - 0.5 + room, -0.6)
     ax.spines["left"].set_visible(False)
+    if notes:
+        _note(ax, "\n".join(notes), y=0.01)
 
 
 def _panel_heights(counts: Sequence[int], per: float, base: float) -> list[float]:
     return [base + per * max(k, 2) for k in counts]
+
+
+def _scatter_sizes(ax: Axes, fig: Figure) -> tuple[float, float]:
+    """Approximate size of ``ax`` in inches (before the layout engine adjusts it)."""
+    box = ax.get_position()
+    return box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+
+
+def _sigma_panel(
+    fig: Figure,
+    ax: Axes,
+    mu_star: np.ndarray,
+    sigma: np.ndarray,
+    k: int,
+    colour: str,
+    unit_text: str,
+) -> None:
+    """σ against μ* of every parameter: the ``k`` ranked ones as numbered discs (a small dot
+    when a higher-ranked disc would hide the number), the rest as grey dots."""
+    finite = np.concatenate([mu_star[np.isfinite(mu_star)], sigma[np.isfinite(sigma)]])
+    edge = float(finite.max()) * 1.12 if finite.size and finite.max() > 0 else 1.0
+    pad = 0.05 * edge
+    ax.plot(
+        [0, edge],
+        [0, edge],
+        color=st.SPINE,
+        linewidth=1.0,
+        linestyle=(0, (4, 3)),
+        zorder=1.5,
+        label="_diagonal",
+    )
+    for x, y, text, ha, va in (
+        (0.88, 0.99, "σ = μ*", "right", "top"),
+        (0.03, 0.97, "above the line:\nnon-linear or interacting", "left", "top"),
+        (0.97, 0.03, "below: near-linear,\nadditive", "right", "bottom"),
+    ):
+        ax.text(
+            x,
+            y,
+            text,
+            transform=ax.transAxes,
+            ha=ha,
+            va=va,
+            fontsize=st.NOTE_SIZE,
+            color=st.MUTED,
+            zorder=1.6,
+        )
+    ok = np.isfinite(mu_star) & np.isfinite(sigma)
+    rest = ok.copy()
+    rest[:k] = False
+    if rest.any():
+        ax.scatter(
+            mu_star[rest],
+            sigma[rest],
+            s=14,
+            color=st.CONTEXT,
+            edgecolors="none",
+            zorder=2,
+            label="_others",
+        )
+    width, height = _scatter_sizes(ax, fig)
+    scale = np.array([width / (edge + pad), height / (edge + pad)])
+    placed: list[np.ndarray] = []
+    disc = 0.17  # inches: a numbered disc of area 150 pt²
+    for i in range(k):  # most influential first: it keeps its number
+        if not ok[i]:
+            continue
+        at = np.array([mu_star[i], sigma[i]]) * scale
+        hidden = any(np.hypot(*(at - other)) < 0.9 * disc for other in placed)
+        z = 3 + 0.01 * (k - i)
+        ax.scatter(
+            [mu_star[i]],
+            [sigma[i]],
+            s=30 if hidden else 150,
+            color=colour,
+            edgecolors="white",
+            linewidths=0.8 if hidden else 1.0,
+            zorder=z - (1 if hidden else 0),
+            clip_on=False,
+            label=f"_rank{i + 1}",
+        )
+        if not hidden:
+            placed.append(at)
+            ax.text(
+                mu_star[i],
+                sigma[i],
+                str(i + 1),
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+                color="white",
+                zorder=z + 0.005,
+                gid=f"rank{i + 1}",
+            )
+    ax.set_xlim(-pad, edge)
+    ax.set_ylim(-pad, edge)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.yaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlabel(_tex(f"μ*{unit_text}"))
+    ax.set_ylabel(_tex(f"σ: spread of the effects{unit_text}"))
+    _panel_title(ax, "σ against μ*, numbered by rank")
 
 
 def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARAMETERS) -> Figure:
@@ -654,10 +790,11 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
 
     Left panel: μ* (mean absolute elementary effect, in the output's unit) of each parameter
     with its 95% interval, most influential on top, numbered; right of each bar, whether the
-    output rises or falls with the parameter (sign of μ; "both ways" when it depends on the
-    other parameters). Right panel (when ``sigma`` is given): σ against μ* with the same
-    numbers; above the line σ = μ* the effect is non-linear or depends on interactions. At
-    most ``max_parameters`` are ranked (a note counts the rest, drawn as grey dots).
+    output rises or falls as the parameter rises (sign of μ; "both ways" when the sign
+    depends on the other parameters). Right panel (when ``sigma`` is given): σ against μ*
+    with the same numbers; above the line σ = μ* the effect is non-linear or depends on
+    interactions. At most ``max_parameters`` are ranked per output (a note counts the rest,
+    drawn as grey dots on the right). Each output has its colour (see the module docstring).
     """
     _require_columns(indices, _MORRIS_COLUMNS, "Morris indices")
     frame = indices.assign(output=indices["output"].astype(str))
@@ -668,20 +805,21 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
     limit = max_parameters if max_parameters else max(len(r) for r in ranked.values())
     shown = [min(len(r), limit) for r in ranked.values()]
 
-    heights = _panel_heights(shown, 0.27, 1.45)
+    heights = _panel_heights(shown, MORRIS_ROW, 1.7)
     ncols = 2 if has_sigma else 1
-    fig = _new_figure(12.0 if has_sigma else 7.8, sum(heights) + 1.3)
+    fig = _new_figure(12.0 if has_sigma else 7.6, sum(heights) + 1.0)
     grid = fig.subplots(
         len(outputs),
         ncols,
         squeeze=False,
-        gridspec_kw={"height_ratios": heights, "width_ratios": [1.5, 1.0][:ncols]},
+        gridspec_kw={"height_ratios": heights, "width_ratios": [1.55, 1.0][:ncols]},
     )
-    directions: set[str] = set()
+    any_direction = False
     any_hidden = False
     for row_axes, (output, title), k in zip(grid, outputs, shown, strict=True):
         rows = ranked[output]
         top = rows.iloc[:k]
+        colour = _output_colour(output)
         unit = _output_unit(output)
         unit_text = f" ({unit})" if unit else ""
         ax = row_axes[0]
@@ -694,9 +832,8 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
             if "mu_star_conf" in top.columns
             else np.full(k, np.nan)
         )
-        colours = [_parameter_colour(p) for p in top["parameter"]]
-        ax.barh(y, np.nan_to_num(mu_star), height=0.64, color=colours, edgecolor="none", zorder=2)
-        ok = np.isfinite(conf)
+        ax.barh(y, np.nan_to_num(mu_star), height=0.64, color=colour, edgecolor="none", zorder=2)
+        ok = np.isfinite(conf) & np.isfinite(mu_star)
         if ok.any():
             ax.errorbar(
                 mu_star[ok],
@@ -708,15 +845,16 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
                 capsize=2.5,
                 capthick=1.0,
                 zorder=3,
+                gid="ci_mu_star",
             )
         ends = np.nan_to_num(mu_star + np.where(ok, conf, 0.0))
-        high = float(np.nanmax(ends)) if ends.size else 0.0
+        high = float(ends.max()) if ends.size else 0.0
         high = high if high > 0 else 1.0
         if has_mu:
             for yi, (_, row), end in zip(y, top.iterrows(), ends, strict=True):
                 text = _direction(_float(row, "mu"), _float(row, "mu_star"))
                 if text:
-                    directions.add(text)
+                    any_direction = True
                     ax.text(
                         end + 0.015 * high,
                         yi,
@@ -727,106 +865,40 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
                         color=st.MUTED,
                         zorder=3,
                     )
-        low = float(np.nanmin(mu_star - np.where(ok, conf, 0.0))) if k else 0.0
-        ax.set_xlim(min(0.0, low * 1.05), high * (1.22 if has_mu else 1.06))
+        lows = mu_star - np.where(ok, conf, 0.0)
+        low = float(np.nanmin(lows)) if np.isfinite(lows).any() else 0.0
+        ax.set_xlim(min(0.0, low * 1.05), high * (1.2 if has_mu else 1.05))
         ax.axvline(0.0, color=st.SPINE, linewidth=0.8, zorder=1.8)
         names = [parameter_label(p) for p in top["parameter"]]
         if has_sigma:
             names = [f"{name}  {i + 1}" for i, name in enumerate(names)]
-        _ranked_axes(ax, names, k)
+        hidden = len(rows) - k
+        any_hidden = any_hidden or hidden > 0
+        notes = []
+        if hidden > 0:
+            notes.append(f"+{hidden} parameter{'s' if hidden > 1 else ''} with smaller μ*")
+        _ranked_axes(ax, names, k, notes=notes, row=MORRIS_ROW)
         ax.set_xlabel(_tex(f"μ*: mean absolute elementary effect{unit_text}"))
         _panel_title(ax, _tex(title))
-        hidden = len(rows) - k
-        if hidden > 0:
-            any_hidden = True
-            _note(ax, f"+{hidden} parameter{'s' if hidden > 1 else ''} with smaller μ*")
+        if has_sigma:
+            ax = row_axes[1]
+            ax.set_gid(f"morris_sigma:{output}")
+            st.style_axes(ax, grid="both")
+            _sigma_panel(
+                fig,
+                ax,
+                pd.to_numeric(rows["mu_star"], errors="coerce").to_numpy(float),
+                pd.to_numeric(rows["sigma"], errors="coerce").to_numpy(float),
+                k,
+                colour,
+                unit_text,
+            )
 
-        if not has_sigma:
-            continue
-        ax = row_axes[1]
-        ax.set_gid(f"morris_sigma:{output}")
-        st.style_axes(ax, grid="both")
-        all_mu = pd.to_numeric(rows["mu_star"], errors="coerce").to_numpy(float)
-        all_sigma = pd.to_numeric(rows["sigma"], errors="coerce").to_numpy(float)
-        finite = np.concatenate([all_mu[np.isfinite(all_mu)], all_sigma[np.isfinite(all_sigma)]])
-        edge = float(finite.max()) * 1.12 if finite.size and finite.max() > 0 else 1.0
-        ax.plot([0, edge], [0, edge], color=st.SPINE, linewidth=1.0, linestyle=(0, (4, 3)))
-        ax.text(
-            0.97 * edge,
-            0.97 * edge,
-            "σ = μ*",
-            ha="right",
-            va="bottom",
-            rotation=0,
-            fontsize=st.NOTE_SIZE,
-            color=st.MUTED,
-        )
-        ax.text(
-            0.03 * edge,
-            0.97 * edge,
-            "non-linear or\ninteracting",
-            ha="left",
-            va="top",
-            fontsize=st.NOTE_SIZE,
-            color=st.MUTED,
-        )
-        ax.text(
-            0.97 * edge,
-            0.03 * edge,
-            "near-linear,\nadditive",
-            ha="right",
-            va="bottom",
-            fontsize=st.NOTE_SIZE,
-            color=st.MUTED,
-        )
-        if len(rows) > k:
-            ax.scatter(
-                all_mu[k:],
-                all_sigma[k:],
-                s=14,
-                color=st.CONTEXT,
-                edgecolors="none",
-                zorder=2,
-                label="_others",
-            )
-        for i in range(k - 1, -1, -1):  # the most influential drawn last, on top
-            if not (np.isfinite(all_mu[i]) and np.isfinite(all_sigma[i])):
-                continue
-            ax.scatter(
-                [all_mu[i]],
-                [all_sigma[i]],
-                s=150,
-                color=colours[i],
-                edgecolors="white",
-                linewidths=1.0,
-                zorder=3 + 0.01 * (k - i),
-                clip_on=False,
-                label=f"_rank{i + 1}",
-            )
-            ax.text(
-                all_mu[i],
-                all_sigma[i],
-                str(i + 1),
-                ha="center",
-                va="center",
-                fontsize=7,
-                fontweight="bold",
-                color="white",
-                zorder=3.005 + 0.01 * (k - i),
-            )
-        ax.set_xlim(0.0, edge)
-        ax.set_ylim(0.0, edge)
-        ax.set_xlabel(_tex(f"μ*{unit_text}"))
-        ax.set_ylabel(_tex(f"σ: spread of the effects{unit_text}"))
-        _panel_title(ax, "Numbered as ranked on the left")
-
-    paths = list(frame["parameter"].astype(str))
-    handles, labels = _owner_key(paths)
-    handles.append(Line2D([], [], color=st.TEXT, linewidth=1.0, marker="|", markersize=7))
-    labels.append("95% confidence interval")
-    if directions:
-        handles.append(Line2D([], [], linestyle="none"))
-        labels.append("raises / lowers: the output as the parameter rises (sign of μ)")
+    handles: list[Any] = [Line2D([], [], color=st.TEXT, linewidth=1.0, marker="|", markersize=7)]
+    labels = ["μ* with its 95% confidence interval"]
+    if any_direction:
+        handles.append(_blank())
+        labels.append("raises / lowers: how the output moves as the parameter rises (sign of μ)")
     if any_hidden and has_sigma:
         handles.append(Line2D([], [], color=st.CONTEXT, linestyle="none", marker="o", ms=4))
         labels.append("Parameters not ranked")
@@ -840,14 +912,14 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
 
 def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARAMETERS) -> Figure:
     """Sobol' indices: per output, ranked horizontal bars of the total-order index ST and,
-    below each, the first-order index S1, both with their 95% intervals.
+    below each, the first-order index S1 (lighter), both with their 95% intervals.
 
     ST is the share of the output's variance that the parameter accounts for alone and
-    through its interactions; S1 the share it accounts for alone. Bars are clipped at 0 (an
-    estimate below 0 is noise around 0); the intervals are drawn in full, so the axis
-    extends beyond 0..1 where they do. A note gives the sum of S1: what it leaves to 1 comes
-    from interactions. At most ``max_parameters`` are shown per output (a note counts the
-    rest).
+    through its interactions; S1 the share it accounts for alone. Parameters are ranked by
+    ST, largest on top. Bars are clipped at 0 (an estimate below 0 is noise around 0); the
+    intervals are drawn in full, so the axis extends beyond 0..1 where they do. A note gives
+    the sum of S1: what it leaves to 1 comes from interactions. At most ``max_parameters``
+    are shown per output (the note counts the rest).
     """
     _require_columns(indices, _SOBOL_COLUMNS, "Sobol indices")
     frame = indices.assign(output=indices["output"].astype(str))
@@ -858,8 +930,8 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
     ncols = 1 if len(outputs) == 1 else 2
     nrows = math.ceil(len(outputs) / ncols)
     row_k = [max(shown[r * ncols : (r + 1) * ncols]) for r in range(nrows)]
-    heights = _panel_heights(row_k, 0.38, 1.5)
-    fig = _new_figure(6.6 * ncols + 0.6, sum(heights) + 1.3)
+    heights = _panel_heights(row_k, SOBOL_ROW, 1.8)
+    fig = _new_figure(6.4 * ncols + 0.6, sum(heights) + 1.0)
     grid = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw={"height_ratios": heights})
     for extra in range(len(outputs), nrows * ncols):
         fig.delaxes(grid[extra // ncols, extra % ncols])
@@ -871,8 +943,8 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         st.style_axes(ax, grid="x")
         rows = ranked[output]
         top = rows.iloc[:k]
+        colour = _output_colour(output)
         y = np.arange(k, dtype=float)
-        colours = [_parameter_colour(p) for p in top["parameter"]]
         bounds = [0.0, 1.0]
         for key, dy, tint in (("ST", -off, 1.0), ("S1", off, 0.42)):
             values = pd.to_numeric(top[key], errors="coerce").to_numpy(float)
@@ -886,7 +958,7 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                 y + dy,
                 np.clip(np.nan_to_num(values), 0.0, None),
                 height=height,
-                color=[_tint(c, tint) for c in colours],
+                color=_tint(colour, tint),
                 edgecolor="none",
                 zorder=2,
                 gid=f"bars_{key}",
@@ -905,16 +977,16 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                     zorder=3,
                     gid=f"ci_{key}",
                 )
-                bounds += list(values[ok] - conf[ok]) + list(values[ok] + conf[ok])
+                bounds += [*(values[ok] - conf[ok]), *(values[ok] + conf[ok])]
             if key == "ST":
                 for yi, v, cf in zip(y + dy, values, conf, strict=True):
                     if not np.isfinite(v):
                         continue
-                    end = max(v, 0.0) + (cf if np.isfinite(cf) else 0.0)
+                    end = max(v + (cf if np.isfinite(cf) else 0.0), max(v, 0.0))
                     ax.text(
                         end + 0.012,
                         yi,
-                        f"{v:.2f}",
+                        f"{v:.2f}".replace("-", "−"),
                         va="center",
                         ha="left",
                         fontsize=st.NOTE_SIZE - 0.5,
@@ -925,7 +997,6 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         ax.set_xlim(min(-0.02, lo - 0.02), max(1.0, hi + 0.1))
         ax.xaxis.set_major_locator(FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
         ax.axvline(0.0, color=st.SPINE, linewidth=0.8, zorder=1.8)
-        _ranked_axes(ax, [parameter_label(p) for p in top["parameter"]], k)
         _panel_title(ax, _tex(title))
         if n + ncols >= len(outputs):
             ax.set_xlabel("Share of the output's variance (Sobol' index, 0–1)")
@@ -933,29 +1004,26 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         s1 = pd.to_numeric(rows["S1"], errors="coerce").dropna()
         if len(s1):
             total = float(s1.clip(lower=0.0).sum())
-            rest = 1.0 - total
             text = f"Sum of S1 = {total:.2f}"
             if 0.0 <= total <= 1.0:
-                text += f": {rest:.0%} of the variance from interactions"
+                text += f": {1.0 - total:.0%} of the variance from interactions"
             notes.append(text)
         hidden = len(rows) - k
         if hidden > 0:
             notes.append(f"+{hidden} parameter{'s' if hidden > 1 else ''} with smaller ST")
-        if notes:
-            _note(ax, "\n".join(notes))
+        _ranked_axes(
+            ax, [parameter_label(p) for p in top["parameter"]], k, notes=notes, row=SOBOL_ROW
+        )
 
-    handles, labels = _owner_key(list(frame["parameter"].astype(str)))
-    handles = [
+    handles: list[Any] = [
         Patch(facecolor=st.NEUTRAL, edgecolor="none"),
         Patch(facecolor=_tint(st.NEUTRAL, 0.42), edgecolor="none"),
         Line2D([], [], color=st.TEXT, linewidth=0.9, marker="|", markersize=7),
-        *handles,
     ]
     labels = [
-        "ST, total order: alone and through interactions",
+        "ST, total order: the parameter alone and through interactions",
         "S1, first order: the parameter alone",
         "95% confidence interval",
-        *labels,
     ]
     _legend(fig, handles, labels, max_cols=3)
     _suptitle(fig, "Sobol' indices: how much of each output's variance each assumption explains")

@@ -167,7 +167,7 @@ class Bounds:
     def __call__(self, value: float | _Dist) -> float | _Dist:
         if isinstance(value, Normal):
             if not self.lo <= value.mean <= self.hi:
-                raise ValueError(f"expected a normal mean in {self.describe()}, got {value.mean}")
+                raise ValueError(f"expected a normal mean {self.describe()}, got {value.mean}")
             value = value.model_copy(
                 update={"low": max(value.low, self.lo), "high": min(value.high, self.hi)}
             )
@@ -175,7 +175,7 @@ class Bounds:
         if lo < self.lo or hi > self.hi:
             what = "values" if isinstance(value, _Dist) else "a number"
             shown = f"{lo}..{hi}" if lo != hi else f"{lo}"
-            raise ValueError(f"expected {what} in {self.describe()}, got {shown}")
+            raise ValueError(f"expected {what} {self.describe()}, got {shown}")
         return value
 
     def describe(self) -> str:
@@ -183,7 +183,7 @@ class Bounds:
             return f">= {self.lo:g}"
         if math.isinf(self.lo):
             return f"<= {self.hi:g}"
-        return f"[{self.lo:g}, {self.hi:g}]"
+        return f"in [{self.lo:g}, {self.hi:g}]"
 
 
 def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:

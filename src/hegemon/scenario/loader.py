@@ -20,6 +20,7 @@ from hegemon.scenario.schema import Scenario, cross_reference_problems
 from hegemon.scenario.yamldoc import (
     YamlDoc,
     key_name,
+    load_value,
     locate,
     problems_from_validation,
     read_yaml,
@@ -243,7 +244,7 @@ def apply_override(doc: YamlDoc, item: str) -> None:
     if not sep or not key:
         raise ScenarioError([Problem(SET_ORIGIN, None, item, "expected KEY=VALUE")])
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = load_value(text) if text.strip() else None
     except yaml.YAMLError as err:
         raise ScenarioError(
             [Problem(SET_ORIGIN, None, key, f"value is not valid YAML: {err}")]

@@ -227,6 +227,25 @@ def _path_text(prefix: tuple[str | int, ...]) -> str | None:
     return _clip(text, 80) if text else None
 
 
+def _item_path_text(prefix: tuple[str | int, ...], node: MappingNode) -> str | None:
+    """Like _path_text, but a list item is named by its own name or id when it has one."""
+    if prefix and isinstance(prefix[-1], int):
+        for k, v in node.value:
+            if (
+                isinstance(k, ScalarNode)
+                and k.value in ("name", "id")
+                and isinstance(v, ScalarNode)
+                and v.value
+            ):
+                return f"{_path_text(prefix[:-1]) or ''}[{_key_text(v.value)}]"
+    return _path_text(prefix)
+
+
+def load_value(text: str) -> Any:
+    """A single YAML value (as given to ``--set``), read with the same rules as files."""
+    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+
+
 class _Builder:
     """Builds plain data from a node tree, recording origins and enforcing the limits."""
 
@@ -343,7 +362,7 @@ class _Builder:
                 raise _Fail(
                     _line(key_node),
                     f"duplicate key {key!r} (first at line {_line(explicit[key][0])})",
-                    _path_text((*prefix, key)),
+                    _join_key(_item_path_text(prefix, node) or "", key),
                 )
             explicit[key] = (key_node, value_node)
         result = [(key, k, v) for key, (k, v) in explicit.items()]

@@ -1,0 +1,310 @@
+"""The command line, through click's CliRunner, and once through a real process."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from hegemon import load_scenario
+from hegemon.cli import cli
+from hegemon.scenario.loader import bundled_dir
+
+# Runs other than the one with the documented defaults stay in this process: the default
+# (a process pool over all cores) forks the multi-threaded test process, see the report.
+IN_PROCESS = ("--workers", "1")
+RESULT_FILES = {
+    "manifest.json",
+    "scenario.yaml",
+    "timeseries.parquet",
+    "summary.parquet",
+    "events.parquet",
+    "outcomes.parquet",
+    "figures",
+}
+
+
+def make_runner() -> CliRunner:
+    """stdout and stderr kept apart: click < 8.2 needs mix_stderr=False; from 8.2 on they
+    are always separate and the argument is gone."""
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    return CliRunner()
+
+
+def invoke(*args: str | Path) -> Result:
+    return make_runner().invoke(cli, [str(a) for a in args], prog_name="hegemon")
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_runner_keeps_stderr_apart():
+    result = invoke("run", "no-such-scenario", "-q")
+    assert result.stderr.startswith("error: ")
+    assert result.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def quiet_run(tmp_path_factory) -> tuple[Result, Path]:
+    out = tmp_path_factory.mktemp("cli") / "quiet"
+    return invoke("run", "baseline", "-r", "20", "--seed", "1", "-o", out, "-q"), out
+
+
+@pytest.fixture(scope="module")
+def loud_run(tmp_path_factory) -> tuple[Result, Path]:
+    out = tmp_path_factory.mktemp("cli") / "loud"
+    args = ("run", "baseline", "-r", "20", "--seed", "1", "-o", out, "--no-figures", *IN_PROCESS)
+    return invoke(*args), out
+
+
+def test_run_quiet_prints_the_folder_and_writes_it_whole(quiet_run):
+    result, out = quiet_run
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}\n"
+    assert result.stderr == ""
+    assert {p.name for p in out.iterdir()} == RESULT_FILES
+    assert {p.suffix for p in (out / "figures").iterdir()} == {".png", ".svg"}
+    m = manifest(out)
+    assert (m["seed"], m["replicates"], m["steps"]) == (1, 20, 261)
+    assert [p.name for p in out.parent.iterdir()] == ["quiet"]  # no temporary folder
+
+
+def test_run_prints_the_headline_table_on_stderr(loud_run):
+    result, out = loud_run
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"{out}\n"
+    err = result.stderr
+    assert "Russia's influence" in err
+    assert "Armenia's trust in Russia" in err
+    assert "Turkey's influence" in err
+    assert "Ceasefire holding after 1 year" in err
+    assert "Regimes" in err
+    assert "%" in err
+    assert not (out / "figures").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "steps"),
+    [
+        (("--years", "1"), 53),  # 365 days
+        (("--years", "2.5"), 131),
+        (("--until", "2021-08-01"), 38),  # 264 days
+    ],
+)
+def test_years_and_until_change_the_number_of_steps(tmp_path, option, steps):
+    out = tmp_path / "out"
+    result = invoke(
+        "run", "baseline", "-r", "3", *option, "-o", out, "-q", "--no-figures", *IN_PROCESS
+    )
+    assert result.exit_code == 0, result.stderr
+    assert manifest(out)["steps"] == steps
+    assert load_scenario(out / "scenario.yaml").steps == steps
+
+
+def test_until_before_a_scenario_event_ignores_the_later_event(tmp_path):
+    """--until 2021-06-01 ends before the Shusha Declaration (2021-06-15) of the baseline:
+    the run is shorter and the later event never happens."""
+    out = tmp_path / "out"
+    result = invoke(
+        "run", "baseline", "-r", "3", "--until", "2021-06-01", "-o", out, "-q", "--no-figures",
+        *IN_PROCESS,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    events = pd.read_parquet(out / "events.parquet")
+    assert "form_alliance" not in set(events["event"].astype(str))
+    assert manifest(out)["steps"] == 29  # 203 days, rounded up to weeks
+
+
+def test_years_with_until_is_a_usage_error(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", "baseline", "--years", "1", "--until", "2022-01-01", "-o", out)
+    assert result.exit_code == 2
+    assert "--years or --until" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["13-01-2021", "2021-02-30", "tomorrow"])
+def test_bad_until_date_is_a_usage_error(tmp_path, value):
+    result = invoke("run", "baseline", "--until", value, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_set_is_recorded_in_scenario_yaml(tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        "run", "baseline", "-r", "3", "--set", "actors.Russia.resolve=0.9",
+        "--set", "relations.peacekeeping.troops=1500", "-o", out, "-q", "--no-figures", *IN_PROCESS,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = yaml.safe_load((out / "scenario.yaml").read_text())
+    russia = next(a for a in data["actors"] if a["name"] == "Russia")
+    assert russia["resolve"] == 0.9
+    peacekeeping = next(r for r in data["relations"] if r["id"] == "peacekeeping")
+    assert peacekeeping["troops"] == 1500
+
+
+def test_bad_set_is_reported(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", "baseline", "--set", "actors.Russia.resolve=2", "-o", out, "-q")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: --set: actors[Russia].resolve:")
+    assert not out.exists()
+
+
+def test_set_reads_exponent_numbers(tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        "run", "baseline", "-r", "2", "--set", "actors.Russia.resolve=5e-1", "-o", out, "-q",
+        "--no-figures", *IN_PROCESS,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+
+def test_existing_folder_without_force_is_refused_and_untouched(quiet_run):
+    _, out = quiet_run
+    before = snapshot(out)
+    result = invoke("run", "baseline", "-r", "2", "--seed", "5", "-o", out, "-q", *IN_PROCESS)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert str(out) in lines[0] and "--force" in lines[0]
+    assert result.stdout == ""
+    assert snapshot(out) == before
+
+
+def test_force_replaces_the_folder(tmp_path):
+    out = tmp_path / "out"
+    first = invoke("run", "baseline", "-r", "2", "-o", out, "-q", "--no-figures", *IN_PROCESS)
+    assert first.exit_code == 0, first.stderr
+    (out / "stray.txt").write_text("x")
+    again = invoke(
+        "run",
+        "baseline",
+        "-r",
+        "3",
+        "--seed",
+        "9",
+        "-o",
+        out,
+        "--force",
+        "-q",
+        "--no-figures",
+        *IN_PROCESS,
+    )
+    assert again.exit_code == 0, again.stderr
+    assert (manifest(out)["seed"], manifest(out)["replicates"]) == (9, 3)
+    assert not (out / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_store_summary_writes_no_timeseries(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", "baseline", "-r", "3", "--store", "summary", "-o", out, "-q",
+                    "--no-figures", *IN_PROCESS)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "timeseries.parquet").exists()
+    assert (out / "summary.parquet").exists()
+
+
+def test_plot_redraws_the_figures(loud_run, tmp_path):
+    _, out = loud_run
+    assert not (out / "figures").exists()
+    result = invoke("plot", out)
+    assert result.exit_code == 0, result.stderr
+    drawn = [Path(line) for line in result.stdout.splitlines()]
+    assert drawn and all(p.is_file() and p.parent == out / "figures" for p in drawn)
+    assert {p.suffix for p in drawn} == {".png", ".svg"}
+    elsewhere = invoke("plot", out, "-o", tmp_path / "figs")
+    assert elsewhere.exit_code == 0, elsewhere.stderr
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(p.name for p in drawn)
+
+
+def test_plot_of_a_folder_that_is_not_results(tmp_path):
+    result = invoke("plot", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert "manifest.json" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["run", "--help"], ["plot", "--help"]])
+def test_help_shows_an_example(args):
+    result = invoke(*args)
+    assert result.exit_code == 0
+    assert "Example" in result.stdout
+    assert "hegemon " in result.stdout
+    if args[0] == "run":
+        for option in ("--replicates", "--seed", "--years", "--until", "--set", "--force"):
+            assert option in result.stdout
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert "0.1.0" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run", "--bogus"], ["--bogus"], ["frobnicate"], ["run", "-r", "0"], ["run", "--seed", "x"]],
+)
+def test_bad_options_exit_non_zero_without_traceback(args, tmp_path):
+    result = invoke(*args, "-o", tmp_path / "out") if args[0] == "run" else invoke(*args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Error" in result.stderr
+    assert isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()
+
+
+def test_real_process(tmp_path):
+    """The installed program, in a process of its own: success, then a bad scenario."""
+    command = [sys.executable, "-m", "hegemon"]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    out = tmp_path / "out"
+    ok = subprocess.run(
+        [*command, "run", "baseline", "-r", "10", "-o", str(out), "-q"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == str(out)
+    assert ok.stderr == ""
+    assert manifest(out)["command"] == f"hegemon run --replicates 10 --out {out} --quiet baseline"
+    assert {p.name for p in out.iterdir()} == RESULT_FILES
+
+    baseline_text = (bundled_dir() / "baseline.yaml").read_text()
+    assert "\nhorizon_years: 5\n" in baseline_text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(baseline_text.replace("\nhorizon_years: 5\n", "\nhorizon_years: lots\n"))
+    line = baseline_text.splitlines().index("horizon_years: 5") + 1
+    failed = subprocess.run(
+        [*command, "run", str(bad), "-o", str(tmp_path / "never"), "-q"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert failed.returncode == 2
+    lines = failed.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {bad}:{line}: horizon_years: ")
+    assert "Traceback" not in failed.stderr
+    assert failed.stdout == ""
+    assert not (tmp_path / "never").exists()
