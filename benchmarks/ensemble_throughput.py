@@ -184,8 +184,20 @@ def main() -> None:
     big = 10_000 if args.quick else 100_000
     with tempfile.TemporaryDirectory() as tmp:
         elapsed, mib = peak_memory_mib(
-            [HEGEMON, "run", "-r", str(big), "--store", "summary", "--seed", str(SEED),
-             "-o", f"{tmp}/big", "-q", "--no-figures"]
+            [
+                HEGEMON,
+                "run",
+                "-r",
+                str(big),
+                "--store",
+                "summary",
+                "--seed",
+                str(SEED),
+                "-o",
+                f"{tmp}/big",
+                "-q",
+                "--no-figures",
+            ]
         )
     report["peak_memory"] = {"replicates": big, "seconds": elapsed, "peak_rss_mib": mib}
     print(f"\n## hegemon run -r {big:,} --store summary: {elapsed:.1f} s, peak RSS {mib:,.0f} MiB")
