@@ -19,7 +19,14 @@ from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import EnsembleStore, simulate_and_reduce
 from hegemon.errors import HegemonError
-from hegemon.results import Results, make_manifest, move_into_place, now, scenario_yaml
+from hegemon.results import (
+    Results,
+    check_target,
+    make_manifest,
+    move_into_place,
+    now,
+    scenario_yaml,
+)
 from hegemon.scenario.loader import load_scenario, with_overrides
 from hegemon.scenario.schema import Scenario
 
@@ -79,14 +86,9 @@ def run(
 
     target = Path(out) if out is not None else None
     if target is not None:
-        for path in (target, partial_folder(target)):
-            if path.is_symlink():
-                raise HegemonError(f"{path}: is a symbolic link; refusing to write through it")
-        if target.exists() and not overwrite:
-            raise HegemonError(
-                f"{target}: already exists; choose another folder or pass --force to replace it"
-            )
         work = partial_folder(target)
+        check_target(target, overwrite=overwrite)
+        check_target(work, overwrite=True)
         if work.exists() and not resume:
             if not overwrite:
                 raise HegemonError(

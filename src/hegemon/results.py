@@ -137,12 +137,7 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield an empty staging folder beside ``target``; when the block ends without error,
     rename it to ``target`` (replacing it only if ``overwrite``); on error remove it. So a
     folder at ``target`` is always complete."""
-    if target.is_symlink():
-        raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
-    if target.exists() and not overwrite:
-        raise HegemonError(
-            f"{target}: already exists; choose another folder or pass --force to replace it"
-        )
+    check_target(target, overwrite=overwrite)
     staging = staging_folder(target)
     try:
         yield staging
@@ -153,6 +148,16 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def check_target(target: Path, *, overwrite: bool) -> None:
+    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``."""
+    if target.is_symlink():
+        raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
+    if target.exists() and not overwrite:
+        raise HegemonError(
+            f"{target}: already exists; choose another folder or pass --force to replace it"
+        )
 
 
 def staging_folder(target: Path) -> Path:

@@ -14,26 +14,23 @@ if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
 
 
-class Commitment:
+class Patronage:
+    """A tie from a patron power to a client state, switched on and off per replicate."""
+
+    def __init__(self, model: HegemonModel, spec: sc.Alliance | sc.ArmsSupport):
+        self.id = spec.id
+        self.params = model.draws.resolve(spec, f"relations.{spec.id}")
+        self.patron: Power = model.actor(spec.patron)
+        self.client: LocalState = model.actor(spec.client)
+        self.active = np.full(model.R, spec.active)
+
+
+class Commitment(Patronage):
     """A power's pledge to defend a local state; invoked when the state is attacked."""
 
-    def __init__(self, model: HegemonModel, spec: sc.Alliance):
-        self.id = spec.id
-        self.params = model.draws.resolve(spec, f"relations.{spec.id}")
-        self.patron: Power = model.actor(spec.patron)
-        self.client: LocalState = model.actor(spec.client)
-        self.active = np.full(model.R, spec.active)
 
-
-class ArmsPipeline:
+class ArmsPipeline(Patronage):
     """Arms supply and military aid from a power to a local state while active."""
-
-    def __init__(self, model: HegemonModel, spec: sc.ArmsSupport):
-        self.id = spec.id
-        self.params = model.draws.resolve(spec, f"relations.{spec.id}")
-        self.patron: Power = model.actor(spec.patron)
-        self.client: LocalState = model.actor(spec.client)
-        self.active = np.full(model.R, spec.active)
 
     @property
     def weekly_musd(self) -> np.ndarray:
