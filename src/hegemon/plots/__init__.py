@@ -44,6 +44,14 @@ if TYPE_CHECKING:
         trust_figure,
     )
     from hegemon.plots.report import write_report
+    from hegemon.plots.sensitivity import (
+        draw_sensitivity,
+        morris_figure,
+        parameter_label,
+        sobol_figure,
+        sweep_figure,
+        sweep_heatmap_figure,
+    )
 
 _FIGURE_NAMES = (
     "FIGURES",
@@ -65,6 +73,12 @@ _LAZY_MODULES = {
     "end_state_figure": "hegemon.plots.comparison",
     "paired_difference_figure": "hegemon.plots.comparison",
     "write_report": "hegemon.plots.report",
+    "draw_sensitivity": "hegemon.plots.sensitivity",
+    "morris_figure": "hegemon.plots.sensitivity",
+    "parameter_label": "hegemon.plots.sensitivity",
+    "sobol_figure": "hegemon.plots.sensitivity",
+    "sweep_figure": "hegemon.plots.sensitivity",
+    "sweep_heatmap_figure": "hegemon.plots.sensitivity",
 }
 
 __all__ = [
@@ -80,17 +94,23 @@ __all__ = [
     "cost_figure",
     "decline_curve_figure",
     "draw_all",
+    "draw_sensitivity",
     "end_state_figure",
     "fan_chart",
     "influence_figure",
     "influence_over_figure",
+    "morris_figure",
     "paired_difference_figure",
+    "parameter_label",
     "peacekeepers_figure",
     "regime_colour",
     "regime_figure",
     "scenario_colour",
+    "sobol_figure",
     "style_context",
     "survival_figure",
+    "sweep_figure",
+    "sweep_heatmap_figure",
     "territory_figure",
     "trust_figure",
     "write_report",

@@ -62,6 +62,7 @@ __all__ = [
     "sobol_figure",
     "sweep_figure",
     "sweep_heatmap_figure",
+    "swept_parameters",
 ]
 
 #: Morris and Sobol' panels show at most this many parameters (the most influential);
@@ -70,6 +71,8 @@ MAX_PARAMETERS = 15
 #: Height of a ranked row (inches) in the Morris and Sobol' panels.
 MORRIS_ROW = 0.25
 SOBOL_ROW = 0.36
+#: The widest x axis of a Sobol' panel: intervals reaching further end in an arrowhead.
+SOBOL_RANGE = (-0.25, 1.25)
 #: Colours of the levels of a second swept parameter (low to high) and of heatmaps.
 LEVEL_CMAP = "viridis"
 LEVEL_RANGE = (0.0, 0.82)  # of LEVEL_CMAP: stops before its pale yellow end
@@ -96,7 +99,7 @@ _FIELDS: dict[str, tuple[str, str]] = {
     # relations
     "support_musd": ("support when honoured", "US$ m"),
     "commitment_cost_musd": ("cost of honouring", "US$ m"),
-    "musd_per_year": ("arms support", "US$ m a year"),
+    "musd_per_year": ("support", "US$ m a year"),
     "effectiveness": ("effectiveness", ""),
     "troops": ("troops", ""),
     "cost_per_troop_week_usd": ("cost per troop-week", "US$"),
@@ -137,11 +140,21 @@ _SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
     ("_months", "months"),
     ("_years", "years"),
 )
-_ACRONYMS = {"csto": "CSTO", "gdp": "GDP", "eu": "EU", "usa": "USA", "nato": "NATO"}
+_PROPER = {
+    "csto": "CSTO",
+    "gdp": "GDP",
+    "eu": "EU",
+    "usa": "USA",
+    "nato": "NATO",
+    "turkish": "Turkish",
+    "russian": "Russian",
+    "shusha": "Shusha",
+} | {name.casefold(): name for name in st.ACTOR_COLOURS}
 
 
 def _words(key: str) -> str:
-    return " ".join(_ACRONYMS.get(w.casefold(), w) for w in str(key).split("_") if w)
+    """``turkish_arms`` -> ``Turkish arms``: underscores to spaces, known names spelled."""
+    return " ".join(_PROPER.get(w.casefold(), w) for w in str(key).split("_") if w)
 
 
 def _field(name: str) -> str:
@@ -239,15 +252,27 @@ def _output_colour(output: str) -> str:
     return st.NEUTRAL
 
 
+#: Outputs starting with these come first, in this order (the focal power's influence, its
+#: ally's trust, the ceasefire, managed decline); others follow in order of appearance.
+OUTPUT_ORDER = ("influence_change", "influence", "trust_change", "trust", "ceasefire", "managed")
+
+
+def _output_rank(output: str) -> int:
+    return next(
+        (i for i, prefix in enumerate(OUTPUT_ORDER) if output.startswith(prefix)),
+        len(OUTPUT_ORDER),
+    )
+
+
 def _outputs(frame: pd.DataFrame) -> list[tuple[str, str]]:
-    """(output, title) in order of first appearance."""
+    """(output, title) in :data:`OUTPUT_ORDER`, then in order of first appearance."""
     out: dict[str, str] = {}
     has_label = "label" in frame.columns
     for i, output in enumerate(frame["output"].astype(str)):
         if output not in out:
             label = frame["label"].iloc[i] if has_label else None
             out[output] = _output_title(output, label if pd.notna(label) else None)
-    return list(out.items())
+    return sorted(out.items(), key=lambda item: _output_rank(item[0]))
 
 
 def _num(value: float) -> str:
@@ -383,12 +408,29 @@ def _sweep_key(outputs: Sequence[str], bands: Sequence[int]) -> tuple[list[Any],
     return handles, wanted[: len(handles)]
 
 
-def _coincide(curves: Sequence[np.ndarray]) -> bool:
-    """Whether several curves (same x) are the same: common random numbers make a parameter
-    that does not matter give identical results at every value."""
-    if len(curves) < 2 or any(c.shape != curves[0].shape for c in curves):
+def _levels_note(outputs: Sequence[str], bands: Sequence[int]) -> str:
+    """What the lines (and 50% bands) of a two-parameter sweep show, in one legend entry."""
+    shares = sum(_is_share(o) for o in outputs)
+    if 50 not in bands:
+        if shares == len(outputs):
+            return "Lines: share of runs"
+        return "Lines: median (shares: the share)" if shares else "Lines: median"
+    if shares == len(outputs):
+        return "Share of runs and its 50% CI"
+    if shares:
+        return "Median and middle 50% of runs (shares: share and 50% CI)"
+    return "Median and middle 50% of runs"
+
+
+def _coincide(curves: Sequence[np.ndarray], groups: int) -> bool:
+    """Whether ``groups`` groups of curves (same x; each group's curves in the same order)
+    are the same: common random numbers make a parameter that does not matter give
+    identical results at each of its values."""
+    if groups < 2 or not curves or len(curves) % groups:
         return False
-    stack = np.vstack(curves)
+    if any(c.shape != curves[0].shape for c in curves):
+        return False
+    stack = np.vstack(curves).reshape(groups, -1)
     scale = float(np.nanmax(np.abs(stack))) if np.isfinite(stack).any() else 0.0
     return bool(np.allclose(stack, stack[0], atol=1e-9 + 1e-6 * scale, equal_nan=True))
 
@@ -411,7 +453,8 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     (points marked) with the middle 50% and 90% of runs shaded, or for a share of runs the
     share with its 50% and 90% confidence intervals; a line at zero for changes. When the
     table sweeps a second parameter, each panel has one line per value of it (coloured low
-    to high, with the 50% band when there are at most three values).
+    to high, with the 50% band when there are at most three values), or a single grey line
+    and a note where the output is the same at every value of it.
     """
     frame = _check_sweep(table, [param])
     others = [
@@ -431,7 +474,7 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     ncols = _wrap_cols(n_out)
     nrows = math.ceil(n_out / ncols)
     cells = [(k // ncols, k % ncols) for k in range(n_out)]
-    fig = _new_figure(4.4 * ncols + 0.5, 3.0 * nrows + (1.7 if by else 1.4))
+    fig = _new_figure((4.7 if by else 4.4) * ncols + 0.5, 3.0 * nrows + 1.4)
     axes = _grid(fig, nrows, ncols, set(cells), sharey=False)
     plabel = _tex(parameter_label(param))
     xs = np.sort(pd.to_numeric(frame[param], errors="coerce").dropna().unique())
@@ -445,7 +488,17 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
         groups = [(None, rows, colour)] if by is None else []
         for level, shade in zip(levels, shades, strict=True):
             groups.append((level, rows[pd.to_numeric(rows[by]) == level], shade))
-        medians = []
+        if by is not None and _coincide(
+            [
+                _as_summary(part, param, output).sort_values("step")[q].to_numpy()
+                for _, part, _ in groups
+                for q in ("q25", "q50", "q75")
+            ],
+            groups=len(groups),
+        ):
+            # identical at every value of the other parameter: one neutral line and a note
+            groups = [("all", groups[0][1], st.NEUTRAL)]
+            same.append(ax)
         for level, part, col in groups:
             data = _as_summary(part, param, output)
             if data.empty:
@@ -455,11 +508,10 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
                 data,
                 output,
                 colour=col,
-                label=title if level is None else f"{by} = {level:g}",
+                label=title if level is None else f"{by} = {level}",
                 bands=(90, 50) if level is None else bands,
             )
             data = data.sort_values("step")
-            medians.append(data["q50"].to_numpy())
             ax.plot(
                 data["step"].to_numpy(),
                 data["q50"].to_numpy(),
@@ -473,8 +525,6 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
                 clip_on=False,
                 label="_points",
             )
-        if by is not None and _coincide(medians):
-            same.append(ax)
         _sweep_y_axis(ax, output, title, rows)
         _panel_title(ax, _tex(title))
         if not any((rr, c) in cells for rr in range(r + 1, nrows)):
@@ -492,20 +542,19 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
         _corner_note(ax, _tex(f"the same for every\n{parameter_label(by or '')}"))
 
     names = [o for o, _ in outputs]
-    handles: list[Any] = []
-    labels: list[str] = []
     if by is None:
-        key = _sweep_key(names, (90, 50))
+        _legend(fig, [], [], key=_sweep_key(names, (90, 50)))
     else:
-        handles.append(_blank())
-        labels.append(f"{_tex(parameter_label(by))}:")
+        handles: list[Any] = [_blank()]
+        labels = [f"{_tex(parameter_label(by))}:"]
         for level, shade in zip(levels, shades, strict=True):
-            handles.append(
-                Line2D([], [], color=shade, linewidth=st.LINE_WIDTH, marker="o", markersize=4.5)
-            )
+            line = Line2D([], [], color=shade, linewidth=st.LINE_WIDTH, marker="o", markersize=4.5)
+            band = Patch(facecolor=shade, alpha=st.BAND_ALPHA_50, linewidth=0)
+            handles.append((band, line) if bands else line)
             labels.append(_num(level))
-        key = _sweep_key(names, bands)
-    _legend(fig, handles, labels, key=key, max_cols=8)
+        handles.append(_blank())
+        labels.append(_levels_note(names, bands))
+        _legend(fig, handles, labels, max_cols=len(handles))
     runs = _runs_per_point(frame)
     what = f"Sweep of {plabel}"
     if by is not None:
@@ -549,9 +598,9 @@ def _heat_colours(output: str, values: np.ndarray) -> tuple[Colormap, Normalize]
 
 def _ink_on(rgba: Any) -> str:
     """Text colour readable on a cell of colour ``rgba``."""
-    r, g, b = to_rgb(rgba)
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "white" if luminance < 0.5 else st.TEXT
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(rgba)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "white" if luminance < 0.21 else st.TEXT  # the better contrast (WCAG)
 
 
 def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output: str) -> Figure:
@@ -614,7 +663,8 @@ def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output
     ax.set_ylabel(_tex(parameter_label(y_param)))
 
     bar = fig.colorbar(mesh, ax=ax, fraction=0.05, pad=0.02, aspect=24)
-    bar.set_label(_tex(f"{title}, mean"), fontsize=st.LABEL_SIZE, color=st.TEXT)
+    share = _is_share(str(output))
+    bar.set_label(_tex(title if share else f"{title}, mean"), fontsize=st.LABEL_SIZE, color=st.TEXT)
     bar.outline.set_visible(False)
     bar.ax.tick_params(labelsize=st.TICK_SIZE, labelcolor=st.TEXT, color=st.SPINE, length=2)
     if _is_share(str(output)):
@@ -931,12 +981,13 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
     nrows = math.ceil(len(outputs) / ncols)
     row_k = [max(shown[r * ncols : (r + 1) * ncols]) for r in range(nrows)]
     heights = _panel_heights(row_k, SOBOL_ROW, 1.8)
-    fig = _new_figure(6.4 * ncols + 0.6, sum(heights) + 1.0)
+    fig = _new_figure(6.4 * ncols + (2.0 if ncols == 1 else 0.6), sum(heights) + 1.0)
     grid = fig.subplots(nrows, ncols, squeeze=False, gridspec_kw={"height_ratios": heights})
     for extra in range(len(outputs), nrows * ncols):
         fig.delaxes(grid[extra // ncols, extra % ncols])
 
     off, height = 0.19, 0.36
+    any_beyond = False
     for n, ((output, title), k) in enumerate(zip(outputs, shown, strict=True)):
         ax = grid[n // ncols, n % ncols]
         ax.set_gid(f"sobol:{output}")
@@ -945,8 +996,8 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         top = rows.iloc[:k]
         colour = _output_colour(output)
         y = np.arange(k, dtype=float)
-        bounds = [0.0, 1.0]
-        for key, dy, tint in (("ST", -off, 1.0), ("S1", off, 0.42)):
+        series = {}
+        for key in ("ST", "S1"):
             values = pd.to_numeric(top[key], errors="coerce").to_numpy(float)
             conf_col = f"{key}_conf"
             conf = (
@@ -954,6 +1005,14 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                 if conf_col in top.columns
                 else np.full(k, np.nan)
             )
+            series[key] = (values, np.where(np.isfinite(values), conf, np.nan))
+        ends = np.concatenate([[0.0, 1.0]] + [[*(v - c), *(v + c)] for v, c in series.values()])
+        ends = ends[np.isfinite(ends)]
+        left = max(min(-0.02, float(ends.min()) - 0.02), SOBOL_RANGE[0])
+        right = min(max(1.0, float(ends.max()) + 0.1), SOBOL_RANGE[1])
+        for (key, (values, conf)), dy, tint in zip(
+            series.items(), (-off, off), (1.0, 0.42), strict=True
+        ):
             ax.barh(
                 y + dy,
                 np.clip(np.nan_to_num(values), 0.0, None),
@@ -963,7 +1022,7 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                 zorder=2,
                 gid=f"bars_{key}",
             )
-            ok = np.isfinite(conf) & np.isfinite(values)
+            ok = np.isfinite(conf)
             if ok.any():
                 ax.errorbar(
                     values[ok],
@@ -977,14 +1036,30 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                     zorder=3,
                     gid=f"ci_{key}",
                 )
-                bounds += [*(values[ok] - conf[ok]), *(values[ok] + conf[ok])]
+            for edge, beyond, marker in (
+                (left, ok & (values - conf < left), "<"),
+                (right, ok & (values + conf > right), ">"),
+            ):
+                if beyond.any():
+                    any_beyond = True
+                    ax.scatter(
+                        np.full(int(beyond.sum()), edge),
+                        (y + dy)[beyond],
+                        s=16,
+                        marker=marker,
+                        color=st.TEXT,
+                        linewidths=0,
+                        zorder=3.1,
+                        clip_on=False,
+                        label="_beyond",
+                    )
             if key == "ST":
                 for yi, v, cf in zip(y + dy, values, conf, strict=True):
                     if not np.isfinite(v):
                         continue
                     end = max(v + (cf if np.isfinite(cf) else 0.0), max(v, 0.0))
                     ax.text(
-                        end + 0.012,
+                        min(end + 0.012, right - 0.09),
                         yi,
                         f"{v:.2f}".replace("-", "−"),
                         va="center",
@@ -993,8 +1068,7 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
                         color=st.TEXT,
                         zorder=3,
                     )
-        lo, hi = min(bounds), max(bounds)
-        ax.set_xlim(min(-0.02, lo - 0.02), max(1.0, hi + 0.1))
+        ax.set_xlim(left, right)
         ax.xaxis.set_major_locator(FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
         ax.axvline(0.0, color=st.SPINE, linewidth=0.8, zorder=1.8)
         _panel_title(ax, _tex(title))
@@ -1005,8 +1079,10 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         if len(s1):
             total = float(s1.clip(lower=0.0).sum())
             text = f"Sum of S1 = {total:.2f}"
-            if 0.0 <= total <= 1.0:
+            if total <= 1.0:
                 text += f": {1.0 - total:.0%} of the variance from interactions"
+            else:
+                text += ": over 1, the estimates are noisy (use a larger N)"
             notes.append(text)
         hidden = len(rows) - k
         if hidden > 0:
@@ -1025,8 +1101,11 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
         "S1, first order: the parameter alone",
         "95% confidence interval",
     ]
+    if any_beyond:
+        handles.append(Line2D([], [], color=st.TEXT, linestyle="none", marker=">", markersize=4))
+        labels.append("Interval goes on beyond the axis")
     _legend(fig, handles, labels, max_cols=3)
-    _suptitle(fig, "Sobol' indices: how much of each output's variance each assumption explains")
+    _suptitle(fig, "Sobol' indices: which assumptions explain each output's variance")
     return fig
 
 
