@@ -640,6 +640,35 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
 
 
 @cli.command()
+@click.argument("scenario", default="baseline")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port to serve on.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
+@friendly
+def dashboard(scenario: str, port: int, host: str) -> None:
+    """Serve the interactive dashboard in the browser (needs: pip install 'hegemon[dashboard]').
+
+    \b
+    Examples:
+      hegemon dashboard                       # http://127.0.0.1:8765
+      hegemon dashboard no_peacekeepers --port 9000
+    """
+    from hegemon.dashboard import serve
+
+    sys.exit(serve(scenario, host=host, port=port))
+
+
+@cli.command()
 def scenarios() -> None:
     """List the bundled scenarios with the question each asks.
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hegemon.analysis.compare import default_outcomes, paired_differences
 from hegemon.analysis.regimes import regime_shares
+from hegemon.errors import HegemonError
 from hegemon.results import Results, atomic_folder, now
 
 
@@ -44,8 +45,16 @@ class Comparison:
     @property
     def paired(self) -> pd.DataFrame:
         """Paired differences of the headline outcomes against the reference scenario."""
-        columns = default_outcomes(self.reference.scenario.focus)
-        return paired_differences(self.outcomes, self.reference.name, columns)
+        return self.differences(default_outcomes(self.reference.scenario.focus))
+
+    def differences(self, columns: dict[str, str] | list[str]) -> pd.DataFrame:
+        """Paired differences against the reference of any outcome columns (a list, or a
+        mapping of column to label); a column a scenario lacks is reported as missing."""
+        labels = columns if isinstance(columns, dict) else {c: c for c in columns}
+        missing = [c for c in labels if c not in self.outcomes]
+        if missing:
+            raise HegemonError(f"no outcome column {missing[0]!r} in these results")
+        return paired_differences(self.outcomes, self.reference.name, labels)
 
     @property
     def regimes(self) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from hegemon.analysis.headline import headline_rows
+from hegemon.analysis.regimes import REGIMES
 from hegemon.ensemble.tables import categorize
 from hegemon.errors import HegemonError
 from hegemon.scenario.schema import Scenario
@@ -81,7 +82,10 @@ class Results:
     def _table(self, name: str) -> pd.DataFrame | None:
         if name not in self._tables:
             file = self.path / f"{name}.parquet"
-            self._tables[name] = categorize(pd.read_parquet(file)) if file.exists() else None
+            table = categorize(pd.read_parquet(file)) if file.exists() else None
+            if table is not None and "regime" in table:
+                table["regime"] = pd.Categorical(table["regime"], categories=REGIMES)
+            self._tables[name] = table
         return self._tables[name]
 
     @property
@@ -103,6 +107,24 @@ class Results:
     def timeseries(self) -> pd.DataFrame | None:
         """Every trajectory in long format (None when run with ``store="summary"``)."""
         return self._table("timeseries")
+
+    def series(
+        self, metric: str, actor: str | None = None, target: str | None = None
+    ) -> pd.DataFrame:
+        """One series of every replicate, wide: a row per date, a column per replicate
+        (needs ``store="full"``).
+
+        >>> results.series("trust", "Armenia", "Russia")  # doctest: +SKIP
+        """
+        ts = self.timeseries
+        if ts is None:
+            raise HegemonError(f"{self.path}: run with store='full' to keep every trajectory")
+        rows = ts[ts["metric"] == metric]
+        for column, value in (("actor", actor), ("target", target)):
+            rows = rows[rows[column].isna()] if value is None else rows[rows[column] == value]
+        if rows.empty:
+            raise HegemonError(f"no series {metric!r} for actor {actor!r}, target {target!r}")
+        return rows.pivot(index="date", columns="replicate", values="value")
 
     def headline(self) -> list[tuple[str, str]]:
         """The headline numbers: (label, value) rows for a short table."""

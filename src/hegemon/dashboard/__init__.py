@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 from hegemon.errors import HegemonError
 
@@ -22,7 +25,7 @@ INSTALL_HINT = "the dashboard needs: pip install 'hegemon[dashboard]'"
 
 
 def _require_solara() -> None:
-    for module in ("solara", "solara_assets", "mesa.visualization"):
+    for module in ("solara", "solara_assets", "altair", "mesa.visualization"):
         try:
             found = importlib.util.find_spec(module) is not None
         except ImportError:  # a parent package is missing
@@ -44,6 +47,8 @@ def server_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
         "--port",
         str(port),
         "--production",
+        "--no-open",
+        "--no-check-version",  # solara would ask PyPI for its latest version at every start
     ]
 
 
@@ -63,9 +68,28 @@ def serve(scenario: str = "baseline", host: str = "127.0.0.1", port: int = 8765)
     from hegemon.scenario import load_scenario
 
     load_scenario(scenario)  # a bad scenario fails here, with the usual message
+    if Path(scenario).is_file():
+        scenario = str(Path(scenario).resolve())  # the server may not share our folder
     command = server_command(host, port)
     print(f"hegemon dashboard: http://{host}:{port} (Ctrl-C to stop)", file=sys.stderr)
+    proc = subprocess.Popen(command, env=server_environment(scenario))
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal) if main else None
     try:
-        return subprocess.call(command, env=server_environment(scenario))
-    except KeyboardInterrupt:
+        return proc.wait()
+    except KeyboardInterrupt:  # the server got Ctrl-C too; give it a moment to stop
         return 130
+    finally:
+        if proc.poll() is None:  # never leave an orphan server holding the port
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -39,6 +39,8 @@ __all__ = [
     "DEFAULT_REPLICATES",
     "KNOBS",
     "NONE",
+    "QUANTILES",
+    "Charts",
     "DashboardModel",
     "Fan",
     "Knob",
@@ -88,7 +90,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "regional_effort",
         "actors.Russia.regional_effort",
-        "Russia's regional effort (share of military budget)",
+        "Russia's regional effort",
         0.0,
         0.03,
         0.001,
@@ -107,7 +109,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "turkey_support",
         "relations.turkish_arms.musd_per_year",
-        "Turkey's arms support (US$ m a year)",
+        "Turkey's arms (US$ m/year)",
         0,
         1000,
         25,
@@ -157,7 +159,7 @@ def slider_overrides(
         if parameter_problem(scenario, knob.path) is not None:
             skipped.append(knob.path)
             continue
-        text = str(int(round(value))) if knob.integer else f"{float(value):.6g}"
+        text = str(round(float(value))) if knob.integer else f"{float(value):.6g}"
         overrides.append(f"{knob.path}={text}")
     return overrides, skipped
 
@@ -187,7 +189,12 @@ class DashboardModel(mesa.Model):
     ``fix_parameters`` applies the slider keywords (``resolve``, ``regional_effort``,
     ``troops``, ``turkey_support``) to the chosen scenario as overrides; a keyword left None,
     or ``fix_parameters=False``, keeps the scenario's own value or range. The comparison
-    scenario always runs as its file says. Both use ``seed`` and replicates ``0..R-1``.
+    scenario always runs as its file says. Both use ``seed`` and replicates ``0..R-1``
+    (``rng`` only seeds Mesa's own generators of this wrapper, which draw nothing).
+
+    The scenario is ``scenario_name`` (a bundled name or a file), not ``scenario``: Mesa 3.5
+    reserves ``Model.scenario`` for its own (experimental) Scenario objects, and SolaraViz's
+    Reset passes one as ``scenario=`` to any model whose ``__init__`` takes that keyword.
 
     >>> m = DashboardModel("baseline", compare_with="no_peacekeepers", replicates=10, resolve=0.9)
     >>> m.step(); m.week
@@ -196,7 +203,7 @@ class DashboardModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: str = "baseline",
+        scenario_name: str = "baseline",
         compare_with: str = NONE,
         replicates: int = DEFAULT_REPLICATES,
         fix_parameters: bool = True,
@@ -208,7 +215,7 @@ class DashboardModel(mesa.Model):
         rng: Any = None,
     ):
         super().__init__(rng=seed if rng is None else rng)
-        self.scenario_name = str(scenario)
+        self.scenario_name = str(scenario_name)
         self.compare_with = str(compare_with) if compare_with else NONE
         self.replicates = int(replicates)
         self.seed = int(seed)
@@ -266,29 +273,29 @@ class DashboardModel(mesa.Model):
                 m.step()
         self.running = self.week < self.horizon
 
-    def describe(self) -> str:
-        """One paragraph (Markdown) on what is shown."""
+    def describe(self) -> list[str]:
+        """What is shown, one line each: week and date, scenarios, slider overrides."""
         spec = self.primary.spec
-        parts = [
-            f"**Week {self.week} of {self.horizon}** ({self.date.isoformat()}) · "
-            f"{self.replicates} replicates · seed {self.seed}",
-            f"**{spec.name}**: {spec.title}" if spec.title else f"**{spec.name}**",
+        lines = [
+            f"Week {self.week} of {self.horizon} ({self.date.isoformat()}), "
+            f"{self.replicates} replicates, seed {self.seed}",
+            f"{spec.name}: {spec.title}" if spec.title else spec.name,
         ]
         if self.comparison is not None:
             other = self.comparison.spec
-            parts.append(
-                f"compared with **{other.name}** (as in its file, same random numbers)"
+            lines.append(
+                f"compared with {other.name} (as in its file, same random numbers)"
                 + (f": {other.title}" if other.title else "")
             )
         if self.overrides:
-            parts.append("sliders: " + ", ".join(f"`{o}`" for o in self.overrides))
+            lines.append("sliders: " + ", ".join(self.overrides))
         elif self.fix_parameters:
-            parts.append("sliders: none applied")
+            lines.append("sliders: none applied")
         else:
-            parts.append("sliders off: the scenario's own values and ranges")
+            lines.append("sliders off: the scenario's own values and ranges")
         if self.skipped:
-            parts.append("not in this scenario: " + ", ".join(f"`{p}`" for p in self.skipped))
-        return "  \n".join(parts)
+            lines.append("not in this scenario: " + ", ".join(self.skipped))
+        return lines
 
 
 # ---- what the charts show
@@ -309,7 +316,10 @@ class Fan:
 
 
 def _week(model: HegemonModel, week: int | None) -> int:
-    return model.week if week is None else min(int(week), model.week)
+    """The last week recorded (a model caught mid-step, by a render in another thread, has
+    counted the new week but not yet recorded it), or ``week`` if earlier."""
+    recorded = model.week if getattr(model, "_between_steps", True) else model.week - 1
+    return recorded if week is None else min(int(week), recorded)
 
 
 def _dates(model: HegemonModel, n: int) -> np.ndarray:
@@ -345,9 +355,7 @@ def outcomes_at(model: HegemonModel, week: int | None = None) -> pd.DataFrame:
     """The scalar outcomes per replicate as if the run ended at ``week`` (default: now)."""
     w = _week(model, week)
     view = SimpleNamespace(
-        recorder=SimpleNamespace(
-            series={k: v[: w + 1] for k, v in model.recorder.series.items()}
-        ),
+        recorder=SimpleNamespace(series={k: v[: w + 1] for k, v in model.recorder.series.items()}),
         powers=model.powers,
         local_states=model.local_states,
         dispute=model.dispute,
@@ -417,16 +425,15 @@ def panels(spec: Scenario) -> list[Panel]:
     return out
 
 
-
 # ---- the figures (matplotlib only: Altair's charts stay blank offline)
 #
-# Each figure is built once per DashboardModel and then updated in place at every step (new
-# data for the bands, lines and bars; new y limits), so that a step costs a redraw and a PNG
-# encoding, not a new figure: about 10-20 ms a figure at R=200.
+# Each figure is built once per DashboardModel and then updated in place at every step: new
+# data for the bands, lines and bars, drawn over a cached image of the axes, ticks and labels
+# (redrawn only when the y limits change), then encoded as PNG: 10-20 ms a figure at R=200.
 
 FIG_DPI = 96
 FIG_WIDTH = 5.4  # inches
-FIG_HEIGHT = 3.1
+FIG_HEIGHT = 3.6
 LINESTYLES = ("-", "--")
 CHART_NAMES = ("fan0", "fan1", "fan2", "survival", "regimes")
 
@@ -438,10 +445,23 @@ def _xdates(model: HegemonModel, n: int) -> np.ndarray:
 
 
 def _share_top(highest: float) -> float:
+    """Upper y limit for a 0-1 share: the first of 0.1, 0.2, ... 0.8, 1 that clears it."""
     for top in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8):
         if highest <= 0.95 * top:
             return top
     return 1.0
+
+
+def _nice_top(highest: float) -> float:
+    """Upper y limit for an amount: 1, 2, 2.5 or 5 times a power of ten, at least 10 (so
+    the axis, and the cached background, change only now and then)."""
+    if not np.isfinite(highest) or highest <= 9.5:
+        return 10.0
+    scale = 10.0 ** np.floor(np.log10(highest))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if highest <= 0.95 * m * scale:
+            return float(m * scale)
+    return float(10.0 * scale)
 
 
 class _Chart:
@@ -460,17 +480,56 @@ class _Chart:
         )
         self.ax = self.fig.add_subplot()
         st.style_axes(self.ax)
+        self.dynamic: list[Any] = []  # artists redrawn at every update; the rest is cached
+        self._background: Any = None
+        self._background_key: Any = None
+
+    def background_key(self) -> Any:
+        """What the cached background depends on besides the static artists."""
+        return self.ax.get_ylim()
+
+    def render(self) -> bytes:
+        """Update and draw the chart; PNG bytes. Only the dynamic artists are drawn, over a
+        cached image of the rest (axes, ticks, labels), which is redrawn when its key (the
+        y limits) changes."""
+        import io
+
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        self.update()
+        canvas = self.fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(self.fig)
+        key = self.background_key()
+        if self._background is None or key != self._background_key:
+            for artist in self.dynamic:
+                artist.set_visible(False)
+            canvas.draw()
+            for artist in self.dynamic:
+                artist.set_visible(True)
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._background_key = key
+        else:
+            canvas.restore_region(self._background)
+        for artist in self.dynamic:
+            self.fig.draw_artist(artist)
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
 
     def date_axis(self) -> None:
         import matplotlib.dates as mdates
 
         x = _xdates(self.dm.primary, self.dm.horizon + 1)
         self.ax.set_xlim(x[0], x[-1])  # the whole horizon: the fan grows rightwards
-        self.ax.xaxis.set_major_locator(mdates.YearLocator())
-        self.ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        start, end = self.dm.primary.spec.start, self.dm.primary.date_of(self.dm.horizon)
+        years = [dt.date(y, 1, 1) for y in range(start.year + 1, end.year + 1)]
+        self.ax.set_xticks([float(mdates.date2num(d)) for d in years], [str(d.year) for d in years])
 
-    def title(self, text: str) -> None:
-        self.ax.set_title(text, loc="left", fontsize=st.PANEL_TITLE_SIZE, fontweight="bold")
+    def title(self, text: str) -> Any:
+        return self.ax.set_title(text, loc="left", fontsize=st.PANEL_TITLE_SIZE, fontweight="bold")
 
     def scenario_key(self) -> None:
         """A legend line under the axes saying which line style is which scenario."""
@@ -527,6 +586,7 @@ class FanChart(_Chart):
                     label=s.label if i == 0 else None,
                 )
                 self.items.append((model, s, band90, band50, line))
+                self.dynamic += [a for a in (band90, band50, line) if a is not None]
         self.title(panel.title)
         self.ax.set_ylabel(panel.ylabel, fontsize=st.LABEL_SIZE)
         self.date_axis()
@@ -545,14 +605,20 @@ class FanChart(_Chart):
             f = fan(model, s.metric, s.actor, s.target)
             x = _xdates(model, len(f.weeks))
             if band90 is not None:
-                band90.set_data(x, f.q[0], f.q[4])
-            band50.set_data(x, f.q[1], f.q[3])
+                _set_band(band90, x, f.q[0], f.q[4])
+            _set_band(band50, x, f.q[1], f.q[3])
             line.set_data(x, f.median)
             highest = max(highest, float(np.nanmax(f.q[4 if band90 is not None else 3])))
-        if self.panel.share:
-            self.ax.set_ylim(0.0, _share_top(highest))
-        else:
-            self.ax.set_ylim(0.0, max(highest * 1.1, 1.0))
+        top = _share_top(highest) if self.panel.share else _nice_top(highest)
+        if self.ax.get_ylim() != (0.0, top):
+            self.ax.set_ylim(0.0, top)
+
+
+def _set_band(band: Any, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+    """New outline for a band drawn by fill_between (any matplotlib >= 3.8)."""
+    xs = np.concatenate([x, x[::-1]])
+    ys = np.concatenate([low, high[::-1]])
+    band.set_verts([np.column_stack([xs, ys])])
 
 
 class SurvivalChart(_Chart):
@@ -574,6 +640,7 @@ class SurvivalChart(_Chart):
                 label=dm.labels[i],
             )
             self.lines.append((model, line))
+            self.dynamic.append(line)
         self.title("Ceasefire holding")
         self.ax.set_ylabel("share of replicates", fontsize=st.LABEL_SIZE)
         self.ax.set_ylim(0.0, 1.03)
@@ -582,11 +649,15 @@ class SurvivalChart(_Chart):
         self.legend = None
         if self.lines:
             self.legend = self.ax.legend(loc="lower left", fontsize=st.NOTE_SIZE, frameon=False)
+            self.dynamic.append(self.legend)
         else:
             self.ax.text(
                 0.5, 0.5, "no dispute in this scenario", ha="center", transform=self.ax.transAxes
             )
         self.update()
+
+    def background_key(self) -> Any:
+        return None
 
     def update(self) -> None:
         for j, (model, line) in enumerate(self.lines):
@@ -625,6 +696,7 @@ class RegimeChart(_Chart):
                     color="white" if dark else st.TEXT,
                 )
                 row.append((regime, bar, text))
+                self.dynamic += [bar, text]
             self.bars.append(row)
         self.ax.set_yticks(self.ys, [_short(label) for label in dm.labels])
         self.ax.set_ylim(-0.5, n - 0.5)
@@ -639,7 +711,24 @@ class RegimeChart(_Chart):
             fontsize=st.NOTE_SIZE,
             borderaxespad=0.1,
         )
+        # a plain text, not set_title, whose position Axes.draw recomputes (and so it would be
+        # misplaced when drawn alone over the cached background)
+        self.title_text = self.ax.text(
+            0.0,
+            1.0 + 0.1 / self.ax.get_position().height / self.fig.get_figheight(),
+            "Regimes",
+            transform=self.ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=st.PANEL_TITLE_SIZE,
+            fontweight="bold",
+            color=st.TEXT,
+        )
+        self.dynamic.append(self.title_text)
         self.update()
+
+    def background_key(self) -> Any:
+        return None
 
     def update(self) -> None:
         for model, row in zip(self.dm.models, self.bars, strict=True):
@@ -653,9 +742,9 @@ class RegimeChart(_Chart):
                 text.set_text(f"{share:.0%}" if share >= 0.08 else "")
                 left += share
         if self.dm.week >= self.dm.horizon:
-            self.title("Regimes at the horizon")
+            self.title_text.set_text("Regimes at the horizon")
         else:
-            self.title(f"Regimes if the run ended now (week {self.dm.week})")
+            self.title_text.set_text(f"Regimes if the run ended now (week {self.dm.week})")
 
 
 def _short(label: str, width: int = 18) -> str:
@@ -705,17 +794,11 @@ class Charts:
 
     def png(self, name: str) -> bytes:
         """Chart ``name`` as PNG bytes at the current week (cached until the week changes)."""
-        import io
-
         with self._lock:
             week = self.dm.week
             cached = self._png.get(name)
             if cached is not None and cached[0] == week:
                 return cached[1]
-            chart = self._chart(name)
-            chart.update()
-            buffer = io.BytesIO()
-            chart.fig.savefig(buffer, format="png", dpi=FIG_DPI)
-            data = buffer.getvalue()
+            data = self._chart(name).render()
             self._png[name] = (week, data)
             return data
