@@ -101,8 +101,14 @@ def run(
             raise HegemonError("resume needs the folder of the interrupted run (out=...)")
         work = Path(tempfile.mkdtemp(prefix="hegemon-")) / "results"
 
+    resolved = scenario_yaml(scenario)
     manifest = make_manifest(
-        scenario, seed=seed, replicates=replicates, store=store, command=command
+        scenario,
+        seed=seed,
+        replicates=replicates,
+        store=store,
+        command=command,
+        resolved=resolved,
     )
     blocks = chunks(replicates, chunk_size)
     identity = {
@@ -124,7 +130,7 @@ def run(
             if progress:
                 progress(blocks[i][1] - blocks[i][0])
         ensemble.finish(len(blocks))
-        (work / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+        (work / "scenario.yaml").write_text(resolved, encoding="utf-8")
         (work / "manifest.json").write_text(
             json.dumps(dict(manifest, chunk_size=chunk_size, end_time=now()), indent=2) + "\n"
         )

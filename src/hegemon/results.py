@@ -211,9 +211,16 @@ def now() -> str:
 
 
 def make_manifest(
-    scenario: Scenario, *, seed: int, replicates: int, store: str, command: str | None
+    scenario: Scenario,
+    *,
+    seed: int,
+    replicates: int,
+    store: str,
+    command: str | None,
+    resolved: str | None = None,
 ) -> dict[str, Any]:
-    """Everything needed to reproduce a run and to know what produced it."""
+    """Everything needed to reproduce a run and to know what produced it (``resolved``: the
+    scenario's YAML text, if already made)."""
     versions = {"python": sys.version.split()[0]}
     for dist in ("hegemon", *DEPENDENCIES):
         try:
@@ -222,7 +229,9 @@ def make_manifest(
             versions[dist] = None
     return {
         "scenario": scenario.name,
-        "scenario_sha256": hashlib.sha256(scenario_yaml(scenario).encode()).hexdigest(),
+        "scenario_sha256": hashlib.sha256(
+            (resolved or scenario_yaml(scenario)).encode()
+        ).hexdigest(),
         "seed": seed,
         "replicates": replicates,
         "store": store,

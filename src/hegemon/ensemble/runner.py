@@ -102,13 +102,14 @@ def run_chunks[T](
     ``task`` must be picklable (a module-level function or a ``functools.partial`` of one)
     when it runs on other processes.
 
-    ``workers=1`` and no executor: in this process. Otherwise chunks run on ``executor``
+    ``workers=1`` (or a single chunk) and no executor: in this process. Otherwise chunks run
+    on ``executor``
     (any ``concurrent.futures.Executor``) or on a process pool of ``workers``, with at most
     two chunks per worker in flight, so memory stays bounded. A chunk whose worker dies is
     retried once (on a fresh pool when the pool broke); a second failure stops the run.
     """
     todo = [i for i in range(len(blocks)) if i not in set(skip)]
-    if executor is None and workers <= 1:
+    if executor is None and (workers <= 1 or len(todo) <= 1):  # a pool would only add start-up
         for i in todo:
             yield i, task(*blocks[i])
         return

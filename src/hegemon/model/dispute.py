@@ -78,11 +78,12 @@ class Dispute:
         sides = set(self.sides)
         return sum((d.deterrence() for d in m.mandates if sides & set(d.parties)), np.zeros(m.R))
 
-    def balance(self, side: LocalState) -> np.ndarray:
-        """The side's share of strength against the other side and its allies' credibility."""
+    def balance(self, side: LocalState, strength: dict[LocalState, np.ndarray]) -> np.ndarray:
+        """The side's share of strength against the other side and its allies' credibility
+        (``strength``: this week's strength of each side)."""
         other = self.other(side)
-        own = self.strength(side)
-        against = self.strength(other) + self.params.ally_deterrence * self.credible_support(other)
+        own = strength[side]
+        against = strength[other] + self.params.ally_deterrence * self.credible_support(other)
         return own / np.maximum(own + against, 1e-9)
 
     def fight(self) -> None:
@@ -90,7 +91,8 @@ class Dispute:
         m, p, week = self.model, self.params, self.model.week
         a, b = self.sides
         calm = np.exp(-p.deterrence_per_1000_troops * self.peacekeeping_deterrence())
-        pressure = {s: (2.0 * self.balance(s)) ** p.balance_exponent for s in self.sides}
+        strength = {s: self.strength(s) for s in self.sides}
+        pressure = {s: (2.0 * self.balance(s, strength)) ** p.balance_exponent for s in self.sides}
         hazard = {s: p.clash_rate * self.grievance(s) * pressure[s] * calm for s in self.sides}
         prob_a = -np.expm1(-hazard[a])
         prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
@@ -105,8 +107,8 @@ class Dispute:
 
         # the defender calls on its allies
         help_a, help_b = self._call_allies(b, a_attacks), self._call_allies(a, b_attacks)
-        strength_a = self.strength(a) + help_a
-        strength_b = self.strength(b) + help_b
+        strength_a = strength[a] + help_a
+        strength_b = strength[b] + help_b
         r = p.decisiveness
         win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
         u_win = m.streams.uniform("clash_outcome", week)

@@ -25,8 +25,6 @@ from hegemon.model.relations import ArmsPipeline, Commitment, Mandate
 from hegemon.model.streams import Streams
 from hegemon.scenario import schema as sc
 
-EventRows = dict[str, list[np.ndarray]]
-
 
 class HegemonModel(mesa.Model):
     """The scenario's actors and relations, run for R replicates at once.
@@ -63,9 +61,7 @@ class HegemonModel(mesa.Model):
             influence=self.draws.resolve(scenario.influence, "influence"),
             trust=self.draws.resolve(scenario.trust, "trust"),
         )
-        self._events: EventRows = {
-            k: [] for k in ("replicate", "step", "event", "actor", "target", "detail")
-        }
+        self._events: list[tuple[Any, ...]] = []  # (indices, step, event, actor, target, detail)
         self._actors: dict[str, Power | LocalState] = {}
         for spec in scenario.actors:
             cls = Power if isinstance(spec, sc.Power) else LocalState
@@ -134,28 +130,29 @@ class HegemonModel(mesa.Model):
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return
-
-        def pick(value: Any) -> np.ndarray:
-            if isinstance(value, np.ndarray):
-                return value[idx].astype(object)
-            return np.full(idx.size, value, dtype=object)
-
-        rows = self._events
-        rows["replicate"].append(self.replicate_ids[idx])
         step = self.week + 1 if self._between_steps else self.week
-        rows["step"].append(np.full(idx.size, step))
-        rows["event"].append(np.full(idx.size, event, dtype=object))
-        rows["actor"].append(pick(actor))
-        rows["target"].append(pick(target))
-        rows["detail"].append(pick(detail))
+        pick = [v[idx] if isinstance(v, np.ndarray) else v for v in (actor, target, detail)]
+        self._events.append((idx, step, event, *pick))
 
     def event_rows(self) -> dict[str, np.ndarray]:
-        """Every logged event, as columns."""
-        empty = {"replicate": np.int64, "step": np.int64}
-        return {
-            k: np.concatenate(v) if v else np.array([], dtype=empty.get(k, object))
-            for k, v in self._events.items()
+        """Every logged event, as columns (scalars expanded only here, once)."""
+
+        def column(values: list[Any], sizes: list[int]) -> np.ndarray:
+            parts = [
+                v.astype(object) if isinstance(v, np.ndarray) else np.full(n, v, dtype=object)
+                for v, n in zip(values, sizes, strict=True)
+            ]
+            return np.concatenate(parts) if parts else np.array([], dtype=object)
+
+        sizes = [len(row[0]) for row in self._events]
+        idx = [row[0] for row in self._events]
+        out = {
+            "replicate": self.replicate_ids[np.concatenate(idx)] if idx else np.array([], int),
+            "step": np.repeat([row[1] for row in self._events], sizes).astype(np.int64),
         }
+        for i, name in enumerate(("event", "actor", "target", "detail"), start=2):
+            out[name] = column([row[i] for row in self._events], sizes)
+        return out
 
     def _schedule(self, date: dt.date, callback: Any) -> None:
         """Apply ``callback`` at the start of the week that contains ``date``."""
