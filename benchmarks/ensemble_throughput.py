@@ -11,7 +11,7 @@ It measures, in one run on this machine:
 2. the same model run one replicate at a time through ``mesa.batch_run`` (each model object
    is a ``HegemonModel`` with R = 1 and a DataCollector, as a Mesa user would write it), on
    the same number of processes, and the ratio of the two throughputs;
-3. the peak memory (RSS of the process and its workers, summed) of
+3. the peak memory (proportional set size of the process and its workers, summed) of
    ``hegemon run -r 100000 --store summary``;
 4. the wall time of ``hegemon --help``.
 """
@@ -96,7 +96,8 @@ def time_batch_run(replicates: int, workers: int) -> float:
 
 
 def peak_memory_mib(args: list[str]) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak summed RSS of it and its children in MiB)."""
+    """Run a command; return (wall seconds, peak memory of it and all its descendants in MiB,
+    as the sum of their proportional set sizes, so that shared pages count once)."""
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     done = threading.Event()
@@ -111,12 +112,12 @@ def peak_memory_mib(args: list[str]) -> tuple[float, float]:
                 continue
             seen.add(pid)
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
                 children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
             except OSError:
                 continue
-            for line in status.splitlines():
-                if line.startswith("VmRSS:"):
+            for line in rollup.splitlines():
+                if line.startswith("Pss:"):  # shared pages counted once across processes
                     total += int(line.split()[1])
             pids.extend(int(c) for c in children)
         return total
@@ -199,8 +200,8 @@ def main() -> None:
                 "--no-figures",
             ]
         )
-    report["peak_memory"] = {"replicates": big, "seconds": elapsed, "peak_rss_mib": mib}
-    print(f"\n## hegemon run -r {big:,} --store summary: {elapsed:.1f} s, peak RSS {mib:,.0f} MiB")
+    report["peak_memory"] = {"replicates": big, "seconds": elapsed, "peak_pss_mib": mib}
+    print(f"\n## hegemon run -r {big:,} --store summary: {elapsed:.1f} s, peak {mib:,.0f} MiB")
 
     times = []
     for _ in range(5):

@@ -17,7 +17,7 @@ import pandas as pd
 from hegemon.analysis.regimes import classify
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT
 from hegemon.ensemble.runner import chunks, run_chunks
-from hegemon.ensemble.store import EnsembleStore, simulate_and_reduce
+from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
 from hegemon.errors import HegemonError
 from hegemon.results import (
     Results,
@@ -36,6 +36,15 @@ Store = Literal["full", "summary"]
 def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Outcomes with the regime of every replicate (run on the workers, chunk by chunk)."""
     return outcomes.assign(regime=classify(outcomes, scenario))
+
+
+def draw_figures(folder: Path, scenario: Scenario) -> None:
+    """The standard figures of a results folder, from its tables."""
+    from hegemon.plots import draw_all
+
+    summary = pd.read_parquet(folder / "summary.parquet")
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    draw_all(summary, outcomes, folder / "figures", focal_power=scenario.focus.power)
 
 
 def partial_folder(out: Path) -> Path:
@@ -130,17 +139,21 @@ def run(
             if progress:
                 progress(blocks[i][1] - blocks[i][0])
         ensemble.finish(len(blocks))
-        (work / "scenario.yaml").write_text(resolved, encoding="utf-8")
-        (work / "manifest.json").write_text(
-            json.dumps(dict(manifest, chunk_size=chunk_size, end_time=now()), indent=2) + "\n"
-        )
+        ensemble.write_text("scenario.yaml", resolved)
         if figures:
-            Results(work).figures(work / "figures")
+            draw_figures(work, scenario)
+        # the manifest last: a folder with a manifest is complete
+        ensemble.write_text(
+            "manifest.json",
+            json.dumps(dict(manifest, chunk_size=chunk_size, end_time=now()), indent=2) + "\n",
+        )
+        ensemble.close()
     except OSError as err:
+        resumable = target is not None and (work / WORK / "progress.json").is_file()
+        if target is not None and not resumable:
+            shutil.rmtree(work, ignore_errors=True)  # nothing finished: nothing to keep
         kept = (
-            f"; the finished chunks are kept in {work}: run again with --resume"
-            if (target is not None and work.exists())
-            else ""
+            f"; the finished chunks are kept: run again with --resume {target}" if resumable else ""
         )
         raise HegemonError(f"{work}: cannot write results: {err.strerror or err}{kept}") from None
     if target is None:  # a temporary folder, removed with the Results object

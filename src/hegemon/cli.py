@@ -157,7 +157,7 @@ def executor_for(scheduler: str | None) -> Iterator[Any]:
     except (OSError, TimeoutError) as err:
         raise HegemonError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
     with client:
-        yield client.get_executor()
+        yield client.get_executor(pure=False)  # a retried chunk must really run again
 
 
 def default_workers() -> int:

@@ -120,7 +120,12 @@ def run_chunks[T](
     queue = deque(todo)
 
     def submit(i: int) -> None:
-        pending.append((i, pool.submit(task, *blocks[i])))
+        try:
+            future = pool.submit(task, *blocks[i])
+        except BrokenProcessPool as err:  # a worker died while this process was busy
+            future = Future()
+            future.set_exception(err)
+        pending.append((i, future))
 
     try:
         while queue or pending:

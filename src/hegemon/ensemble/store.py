@@ -140,7 +140,8 @@ class EnsembleStore:
         _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
 
     def finish(self, chunks: int) -> None:
-        """Merge the parts into the results tables and remove the work folder."""
+        """Merge the parts into the results tables; the work folder stays until
+        :meth:`close`, so a failure after this point can still be resumed."""
         missing = sorted(set(range(chunks)) - self.done())
         if missing:
             raise HegemonError(f"{self.folder}: chunks {missing[:5]} are missing")
@@ -153,9 +154,22 @@ class EnsembleStore:
             [self.work / "outcomes" / f"{p}.parquet" for p in parts],
             self.folder / "outcomes.parquet",
         )
-        if self.run["store"] == "full":
-            os.replace(self.work / "timeseries", self.folder / "timeseries.parquet")
+        parts_dir = self.work / "timeseries"
+        if self.run["store"] == "full" and parts_dir.is_dir():  # moved already if resumed
+            merged = self.folder / "timeseries.parquet"
+            if merged.is_symlink():
+                merged.unlink()
+            elif merged.exists():
+                shutil.rmtree(merged)
+            os.replace(parts_dir, merged)
+
+    def close(self) -> None:
+        """Remove the work folder once the results folder is complete."""
         shutil.rmtree(self.work)
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write a file of the results folder atomically (never through a planted link)."""
+        _write_atomic(self.folder / name, text.encode("utf-8"))
 
     def _load(self, kind: str, part: str) -> dict[str, np.ndarray]:
         """A chunk's sums or sample: from memory if added in this session, else from disk."""
@@ -229,6 +243,7 @@ def simulate_and_reduce(
 
 def _write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -247,6 +262,7 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def _merge_parts(parts: list[Path], out: Path) -> None:
     """Concatenate part files into one Parquet file, one part in memory at a time."""
+    tmp = out.with_name(f".{out.name}.tmp")
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     try:
@@ -254,12 +270,13 @@ def _merge_parts(parts: list[Path], out: Path) -> None:
             table = pq.read_table(part)
             if schema is None:
                 schema = _unified_schema(parts)
-                writer = pq.ParquetWriter(out, schema)
+                writer = pq.ParquetWriter(tmp, schema)
             assert writer is not None
             writer.write_table(_cast(table, schema))
     finally:
         if writer is not None:
             writer.close()
+    os.replace(tmp, out)
 
 
 def _unified_schema(parts: list[Path]) -> pa.Schema:

@@ -10,6 +10,7 @@ mandate and its renewal, and dated scenario events. See docs/ODD.md for every eq
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -80,7 +81,7 @@ class HegemonModel(mesa.Model):
         for event in scenario.events:
             self._schedule(event.date, ScenarioEvent(self, event).apply)
         for mandate in self.mandates:
-            MandateTerm(self, mandate).schedule_next()
+            MandateTerm.current(self, mandate).schedule_next()
         self.recorder.record(self, 0)
         self._between_steps = True
 
@@ -278,6 +279,14 @@ class MandateTerm:
         years = spec.term_years * term
         self.end = start + dt.timedelta(days=round(years * 365.25))
         self.notice = self.end - dt.timedelta(days=round(spec.notice_months * 30.4375))
+
+    @classmethod
+    def current(cls, model: HegemonModel, mandate: Mandate) -> MandateTerm:
+        """The term in force at the scenario's start (earlier terms were renewed)."""
+        spec = mandate.spec
+        start = spec.start or model.spec.start
+        elapsed = (model.spec.start - start).days / 365.25
+        return cls(model, mandate, term=max(1, math.floor(elapsed / spec.term_years) + 1))
 
     def schedule_next(self) -> None:
         self.model._schedule(self.notice, self.decide)

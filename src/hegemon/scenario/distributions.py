@@ -143,9 +143,13 @@ def _parse_param(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a distribution, got {value!r}")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {str(value)[:40]}")
+        return number
     if isinstance(value, _Dist):
         return value
     if isinstance(value, dict):
@@ -195,6 +199,24 @@ def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:
 
 def is_distribution(value: Any) -> bool:
     return isinstance(value, _Dist)
+
+
+def param_bounds(info: Any) -> Bounds | None:
+    """The bounds a field declared with :func:`Param` checks, if any."""
+
+    def find(metadata: Any) -> Bounds | None:
+        for m in metadata:
+            if isinstance(getattr(m, "func", None), Bounds):
+                return m.func
+        return None
+
+    found = find(info.metadata)
+    tp = info.annotation
+    while found is None and tp is not None:
+        found = find(getattr(tp, "__metadata__", ()))
+        args = [a for a in get_args(tp) if a is not type(None)]
+        tp = args[-1] if args else None
+    return found
 
 
 def is_param_field(info: Any) -> bool:

@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hegemon.errors import Problem, ScenarioError
@@ -27,6 +26,7 @@ from hegemon.scenario.yamldoc import (
 )
 
 SET_ORIGIN = Path("--set")
+MAX_EXTENDS = 20  # longest chain of extends: (a cycle is refused before)
 
 
 def bundled_dir() -> Path:
@@ -91,6 +91,10 @@ def read_document(
         raise ScenarioError([Problem(*where, "extends", "expected a scenario name or a path")])
     parent_path = _parent_path(doc.path, parent_ref, where, allow_outside)
     chain = (*_chain, doc.path.resolve())
+    if len(chain) > MAX_EXTENDS:
+        raise ScenarioError(
+            [Problem(*where, "extends", f"more than {MAX_EXTENDS} scenarios extend one another")]
+        )
     if parent_path.resolve() in chain:
         cycle = " -> ".join(p.name for p in (*chain, parent_path.resolve()))
         raise ScenarioError([Problem(*where, "extends", f"extends itself: {cycle}")])
@@ -99,6 +103,17 @@ def read_document(
 
 
 def _parent_path(
+    child: Path, ref: str, where: tuple[Path, int | None], allow_outside: bool
+) -> Path:
+    try:
+        return _find_parent(child, ref, where, allow_outside)
+    except (OSError, ValueError) as err:  # a NUL byte, a name too long for the file system
+        raise ScenarioError(
+            [Problem(*where, "extends", f"cannot use {ref[:60]!r} as a scenario: {err}")]
+        ) from None
+
+
+def _find_parent(
     child: Path, ref: str, where: tuple[Path, int | None], allow_outside: bool
 ) -> Path:
     candidate = child.parent / ref
@@ -170,12 +185,17 @@ def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
 
     def merge_items(p: list, c: list, ppath: tuple, cpath: tuple, out: tuple, key: str) -> list:
         result: list[Any] = []
-        index = {item.get(key): i for i, item in enumerate(p) if isinstance(item, dict)}
+        index = {
+            item[key]: i
+            for i, item in enumerate(p)
+            if isinstance(item, dict) and isinstance(item.get(key), str)
+        }
         overrides: dict[int, int] = {}
         removed: set[int] = set()
         added: list[int] = []
         for j, item in enumerate(c):
             name = item.get(key) if isinstance(item, dict) else None
+            name = name if isinstance(name, str) else None
             if isinstance(item, dict) and item.get("remove") is True:
                 if name not in index:
                     raise ScenarioError(
@@ -243,12 +263,7 @@ def apply_override(doc: YamlDoc, item: str) -> None:
     key = key.strip()
     if not sep or not key:
         raise ScenarioError([Problem(SET_ORIGIN, None, item, "expected KEY=VALUE")])
-    try:
-        value = load_value(text) if text.strip() else None
-    except yaml.YAMLError as err:
-        raise ScenarioError(
-            [Problem(SET_ORIGIN, None, key, f"value is not valid YAML: {err}")]
-        ) from None
+    value = load_value(text, SET_ORIGIN, key) if text.strip() else None
     parts = key.split(".")
     node: Any = doc.data
     loc: list[str | int] = []

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from hegemon.scenario.distributions import Param, is_param_field
+from hegemon.scenario.distributions import Param, is_param_field, param_bounds
 
 Share = Param(0.0, 1.0)
 Positive = Param(0.0)
@@ -37,10 +37,12 @@ class Strict(BaseModel):
 class _Actor(Strict):
     name: Name
     description: str = ""
-    gdp_busd: Param(0.001) = Field(description="GDP at the start, current US$ bn")
-    military_budget_musd: Positive = Field(description="military expenditure, US$ m per year")
-    gdp_growth: Real = Field(0.02, description="mean nominal growth of GDP per year")
-    growth_volatility: Positive = Field(0.02, description="sd of GDP growth per year")
+    gdp_busd: Param(0.001, 1e5) = Field(description="GDP at the start, current US$ bn")
+    military_budget_musd: Param(0.0, 1e6) = Field(
+        description="military expenditure, US$ m per year"
+    )
+    gdp_growth: Param(-0.5, 0.5) = Field(0.02, description="mean nominal growth of GDP per year")
+    growth_volatility: Param(0.0, 0.5) = Field(0.02, description="sd of GDP growth per year")
     sources: dict[str, str] = Field(default_factory=dict, description="source per field")
 
 
@@ -49,7 +51,7 @@ class Power(_Actor):
 
     kind: Literal["power"]
     regional_effort: Share = Field(description="share of the military budget spent on the region")
-    allocation: dict[Name, Positive] = Field(
+    allocation: dict[Name, Param(0.0, 1e6)] = Field(
         default_factory=dict,
         description="relative weight of each local state in the regional effort (normalized)",
     )
@@ -60,8 +62,12 @@ class LocalState(_Actor):
     """A state in the region whose alignment the powers contest."""
 
     kind: Literal["local"]
-    autonomy: Positive = Field(1.0, description="weight of the state's own budget in the contest")
-    weight: Positive = Field(1.0, description="weight of the state in a power's regional influence")
+    autonomy: Param(0.0, 1e3) = Field(
+        1.0, description="weight of the state's own budget in the contest"
+    )
+    weight: Param(0.0, 1e6) = Field(
+        1.0, description="weight of the state in a power's regional influence"
+    )
     trust: dict[Name, Share] = Field(
         default_factory=dict, description="trust in each power at the start (0..1)"
     )
@@ -90,10 +96,12 @@ class Alliance(_Relation):
     kind: Literal["alliance"]
     patron: Name
     client: Name
-    support_musd: Positive = Field(
+    support_musd: Param(0.0, 1e6) = Field(
         description="military weight the patron adds to its client in a clash when it honours"
     )
-    commitment_cost_musd: Positive = Field(description="cost to the patron of honouring once")
+    commitment_cost_musd: Param(0.0, 1e5) = Field(
+        description="cost to the patron of honouring once"
+    )
 
 
 class ArmsSupport(_Relation):
@@ -102,8 +110,8 @@ class ArmsSupport(_Relation):
     kind: Literal["arms_support"]
     patron: Name
     client: Name
-    musd_per_year: Positive
-    effectiveness: Positive = Field(
+    musd_per_year: Param(0.0, 1e6)
+    effectiveness: Param(0.0, 100.0) = Field(
         1.0, description="military weight of a dollar of support relative to own spending"
     )
 
@@ -123,12 +131,17 @@ class Peacekeeping(_Relation):
     kind: Literal["peacekeeping"]
     sponsor: Name
     parties: list[Name] = Field(min_length=1)
-    troops: Positive
-    cost_per_troop_week_usd: Positive
-    presence_efficiency: Positive = Field(
+    troops: Param(0.0, 1e6)
+    cost_per_troop_week_usd: Param(0.0, 1e5)
+    presence_efficiency: Param(0.0, 100.0) = Field(
         0.5, description="influence effort bought per dollar of peacekeeping, relative to aid"
     )
-    start: dt.date | None = Field(None, description="start of the mandate (default: scenario)")
+    start: dt.date | None = Field(
+        None,
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2200, 12, 31),
+        description="start of the mandate (default: scenario)",
+    )
     term_years: float = Field(5.0, gt=0, le=100)
     notice_months: float = Field(6.0, ge=0, le=60)
     renewal: Renewal = Field(default_factory=Renewal)
@@ -147,16 +160,20 @@ class Conflict(Strict):
     territory: dict[Name, Share] = Field(description="share of the disputed area each controls")
     aspiration: dict[Name, Share] = Field(description="share of the area each side claims")
     ceasefire: bool = Field(True, description="whether a ceasefire holds at the start")
-    clash_rate: Positive = Field(description="weekly clash hazard at full grievance and parity")
-    balance_exponent: Positive = Field(2.0, description="sensitivity of hazard to the balance")
-    deterrence_per_1000_troops: Positive = Field(
+    clash_rate: Param(0.0, 100.0) = Field(
+        description="weekly clash hazard at full grievance and parity"
+    )
+    balance_exponent: Param(0.0, 20.0) = Field(
+        2.0, description="sensitivity of hazard to the balance"
+    )
+    deterrence_per_1000_troops: Param(0.0, 100.0) = Field(
         description="fall in log-hazard per 1,000 credible peacekeepers"
     )
-    ally_deterrence: Positive = Field(
+    ally_deterrence: Param(0.0, 100.0) = Field(
         1.0, description="weight of allies' credible support in the opponent's strength"
     )
     escalation: Share = Field(description="probability a clash at parity escalates to collapse")
-    decisiveness: Positive = Field(1.0, description="Tullock exponent for who wins a clash")
+    decisiveness: Param(0.0, 20.0) = Field(1.0, description="Tullock exponent for who wins a clash")
     clash_gain: Share = Field(description="share of the area a won clash moves")
     war_gain: Share = Field(description="share of the loser's remaining area a won war moves")
 
@@ -167,8 +184,10 @@ class Conflict(Strict):
 class Influence(Strict):
     """The influence contest within each local state."""
 
-    decisiveness: Positive = Field(1.0, description="Tullock exponent r of the contest")
-    memory_weeks: Param(1.0) = Field(52.0, description="mean life of influence effort (weeks)")
+    decisiveness: Param(0.0, 20.0) = Field(1.0, description="Tullock exponent r of the contest")
+    memory_weeks: Param(1.0, 5200.0) = Field(
+        52.0, description="mean life of influence effort (weeks)"
+    )
 
 
 class Trust(Strict):
@@ -177,14 +196,18 @@ class Trust(Strict):
     credibility: Param(0.01, 1.0) = Field(
         0.745, description="prior credibility of every power's pledges"
     )
-    credibility_memory: Param(0.01) = Field(4.0, description="weight of the prior, in invocations")
+    credibility_memory: Param(0.01, 1e6) = Field(
+        4.0, description="weight of the prior, in invocations"
+    )
     gain_on_honour: Share = Field(description="share of the trust gap closed when honoured")
     loss_on_failure: Share = Field(description="share of trust lost when a pledge fails")
     loss_on_defeat: Share = Field(description="share of trust lost in a protector per defeat")
-    delivery_gain: Positive = Field(
+    delivery_gain: Param(0.0, 100.0) = Field(
         description="weekly trust gain per unit of aid relative to the client's own budget"
     )
-    reversion_weeks: Param(1.0) = Field(260.0, description="mean time to revert to affinity")
+    reversion_weeks: Param(1.0, 52000.0) = Field(
+        260.0, description="mean time to revert to affinity"
+    )
 
 
 # --------------------------------------------------------------------------- events
@@ -201,7 +224,7 @@ class SetParameter(_Event):
 
     kind: Literal["set"]
     path: str = Field(
-        pattern=r"^(actors|relations)\.[^.]+\.[a-z_]+$|^(conflict|trust|influence)\.[a-z_]+$"
+        pattern=r"^(actors|relations)\.[^.]+\.[a-z0-9_]+$|^(conflict|trust|influence)\.[a-z0-9_]+$"
     )
     value: Real
 
@@ -234,8 +257,8 @@ class BudgetShock(_Event):
 
     kind: Literal["budget_shock"]
     actor: Name
-    factor: Positive
-    weeks: int | None = Field(None, gt=0)
+    factor: Param(0.0, 100.0)
+    weeks: int | None = Field(None, gt=0, le=5200)
 
 
 class TransferTerritory(_Event):
@@ -271,9 +294,11 @@ class Scenario(Strict):
     question: str = Field("", description="the one-line question the scenario asks")
     description: str = ""
     extends: str | None = None
-    start: dt.date
+    start: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))
     horizon_years: float = Field(5.0, gt=0, le=50)
-    until: dt.date | None = Field(None, description="end date; overrides horizon_years")
+    until: dt.date | None = Field(
+        None, description="end date, at most 50 years after the start; overrides horizon_years"
+    )
     step: Literal["week"] = "week"
     focus: Focus
     actors: list[Actor] = Field(min_length=2)
@@ -395,6 +420,8 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
             out.append((("conflict", "territory"), f"shares must sum to 1, got {sum(shares):g}"))
     if s.end <= s.start:
         out.append((("until",), f"end {s.end} must be after start {s.start}"))
+    elif (s.end - s.start).days > round(50 * 365.25):
+        out.append((("until",), f"expected an end at most 50 years after {s.start}, got {s.end}"))
     by_id = {r.id: r for r in s.relations}
     kinds = {
         "deploy": Peacekeeping,
@@ -433,6 +460,10 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
             problem = settable_problem(s, e.path)
             if problem:
                 out.append((("events", i, "path"), problem))
+            else:
+                problem = value_problem(s, e.path, e.value)
+                if problem:
+                    out.append((("events", i, "value"), problem))
     return out
 
 
@@ -458,6 +489,25 @@ def settable_problem(s: Scenario, path: str) -> str | None:
         return f"{path!r} is not a numeric parameter"
     if field in INITIAL_CONDITIONS:
         return f"{path!r} is an initial condition; an event cannot change it later"
+    return None
+
+
+def value_problem(s: Scenario, path: str, value: Any) -> str | None:
+    """Why ``value`` is outside the bounds of the parameter at ``path`` (None if inside)."""
+    parts = path.split(".")
+    if parts[0] in ("actors", "relations"):
+        items = list(s.actors) if parts[0] == "actors" else list(s.relations)
+        obj: Any = next(
+            x for x in items if parts[1] in (getattr(x, "name", None), getattr(x, "id", None))
+        )
+    else:
+        obj = getattr(s, parts[0])
+    bounds = param_bounds(type(obj).model_fields[parts[-1]])
+    try:
+        if bounds is not None:
+            bounds(value)
+    except ValueError as err:
+        return str(err)
     return None
 
 

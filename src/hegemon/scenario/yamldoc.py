@@ -241,9 +241,16 @@ def _item_path_text(prefix: tuple[str | int, ...], node: MappingNode) -> str | N
     return _path_text(prefix)
 
 
-def load_value(text: str) -> Any:
-    """A single YAML value (as given to ``--set``), read with the same rules as files."""
-    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+def load_value(text: str, origin: Path, key: str) -> Any:
+    """A single YAML value (as given to ``--set KEY=VALUE``), read with the same rules and
+    limits as files; problems are reported against ``origin`` and ``key``."""
+    if "\n" in text or "\r" in text:
+        raise ScenarioError([Problem(origin, None, key, "expected a value on one line")])
+    try:
+        doc = read_yaml(origin, text="value: " + text)
+    except ScenarioError as err:
+        raise ScenarioError([Problem(origin, None, key, p.message) for p in err.problems]) from None
+    return doc.data.get("value")
 
 
 class _Builder:
