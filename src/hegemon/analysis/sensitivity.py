@@ -224,6 +224,50 @@ def check_values(scenario: Scenario, path: str, values: Sequence[float]) -> None
             raise HegemonError(f"--param {path}: {value:g} is out of range: {message}") from None
 
 
+def design(
+    method: str, ranges: dict[str, tuple[float, float]], n: int | None, seed: int
+) -> np.ndarray:
+    """SALib's sample for the method: one row per sample, one column per parameter."""
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    problem = _problem(ranges)
+    if method == "morris":
+        return morris_sample.sample(problem, n or DEFAULT_N["morris"], num_levels=4, seed=seed)
+    base = n or DEFAULT_N["sobol"]
+    if base & (base - 1):
+        raise HegemonError(f"Sobol' sampling needs n a power of two, got {base}")
+    return sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
+
+
+def indices_of(
+    method: str,
+    ranges: dict[str, tuple[float, float]],
+    X: np.ndarray,
+    Y: np.ndarray,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """SALib's indices of output ``Y`` for sample ``X``, one row per parameter: Morris
+    ``mu, mu_star, mu_star_conf, sigma`` or Sobol' ``S1, S1_conf, ST, ST_conf``."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+
+    problem = _problem(ranges)
+    if method == "morris":
+        res = morris_analyze.analyze(
+            problem, X, Y, num_resamples=1000, conf_level=0.95, num_levels=4, seed=seed
+        )
+        keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    else:
+        res = sobol_analyze.analyze(
+            problem, Y, calc_second_order=False, num_resamples=1000, seed=seed
+        )
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    return [
+        {"parameter": path, **{k: float(res[k][j]) for k in keys}} for j, path in enumerate(ranges)
+    ]
+
+
 def _problem(ranges: dict[str, tuple[float, float]]) -> dict[str, Any]:
     return {"num_vars": len(ranges), "names": list(ranges), "bounds": list(ranges.values())}
 
@@ -249,22 +293,10 @@ def sensitivity(
     """Morris or Sobol' indices of every output: (indices table, per-sample inputs and
     outputs). ``n`` is Morris's number of trajectories (default 10) or Sobol's base sample
     size N (default 256; a power of two), giving n·(D+1) or N·(D+2) samples."""
-    from SALib.analyze import morris as morris_analyze
-    from SALib.analyze import sobol as sobol_analyze
-    from SALib.sample import morris as morris_sample
-    from SALib.sample import sobol as sobol_sample
-
     if method not in ("morris", "sobol"):
         raise HegemonError(f"method must be 'morris' or 'sobol', got {method!r}")
     ranges = parameter_ranges(scenario, params)
-    problem = _problem(ranges)
-    if method == "morris":
-        X = morris_sample.sample(problem, n or DEFAULT_N["morris"], num_levels=4, seed=seed)
-    else:
-        base = n or DEFAULT_N["sobol"]
-        if base & (base - 1):
-            raise HegemonError(f"Sobol' sampling needs n a power of two, got {base}")
-        X = sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
+    X = design(method, ranges, n, seed)
     samples = {path: X[:, j] for j, path in enumerate(ranges)}
     engine: dict[str, Any] = {"workers": workers, "executor": executor, "progress": progress}
     if chunk_size:
@@ -273,38 +305,8 @@ def sensitivity(
     results = _per_sample(runs, scenario, len(X))
     rows = []
     for out, Y in results.items():
-        if method == "morris":
-            res = morris_analyze.analyze(
-                problem, X, Y, num_resamples=1000, conf_level=0.95, num_levels=4, seed=seed
-            )
-            for j, path in enumerate(ranges):
-                rows.append(
-                    {
-                        "output": out.name,
-                        "label": out.label,
-                        "parameter": path,
-                        "mu": float(res["mu"][j]),
-                        "mu_star": float(res["mu_star"][j]),
-                        "mu_star_conf": float(res["mu_star_conf"][j]),
-                        "sigma": float(res["sigma"][j]),
-                    }
-                )
-        else:
-            res = sobol_analyze.analyze(
-                problem, Y, calc_second_order=False, num_resamples=1000, seed=seed
-            )
-            for j, path in enumerate(ranges):
-                rows.append(
-                    {
-                        "output": out.name,
-                        "label": out.label,
-                        "parameter": path,
-                        "S1": float(res["S1"][j]),
-                        "S1_conf": float(res["S1_conf"][j]),
-                        "ST": float(res["ST"][j]),
-                        "ST_conf": float(res["ST_conf"][j]),
-                    }
-                )
+        for row in indices_of(method, ranges, X, Y, seed):
+            rows.append({"output": out.name, "label": out.label, **row})
     inputs = pd.DataFrame(samples).rename_axis("sample").reset_index()
     for out, Y in results.items():
         inputs[out.name] = Y
