@@ -111,7 +111,7 @@ CASES = [
         replace("troops: 1960 ", "troops: -1960 "),
         key="relations[peacekeeping].troops",
         at="troops: -1960",
-        says=">= 0, got -1960",
+        says="expected a number in [0, 1e+06], got -1960",
     ),
     Case("empty_file", lambda text: "", key=None, at=None, says="the file is empty"),
     Case(
