@@ -456,30 +456,22 @@ def fan_chart(
     if label is None:
         label = str(actor) if actor is not None else metric
     x = data["x"].to_numpy()
-    if 90 in bands:
-        ax.fill_between(
-            x,
-            data["q05"].to_numpy(),
-            data["q95"].to_numpy(),
-            color=colour,
-            alpha=st.BAND_ALPHA_90,
-            linewidth=0,
-            zorder=1.5,
-            gid="fan90",
-            label=f"_{label} 90%",
-        )
-    if 50 in bands:
-        ax.fill_between(
-            x,
-            data["q25"].to_numpy(),
-            data["q75"].to_numpy(),
-            color=colour,
-            alpha=st.BAND_ALPHA_50,
-            linewidth=0,
-            zorder=1.6,
-            gid="fan50",
-            label=f"_{label} 50%",
-        )
+    for band, lo, hi, alpha, zorder in (
+        (90, "q05", "q95", st.BAND_ALPHA_90, 1.5),
+        (50, "q25", "q75", st.BAND_ALPHA_50, 1.6),
+    ):
+        if band in bands:  # the wider band first, beneath the narrower one
+            ax.fill_between(
+                x,
+                data[lo].to_numpy(),
+                data[hi].to_numpy(),
+                color=colour,
+                alpha=alpha,
+                linewidth=0,
+                zorder=zorder,
+                gid=f"fan{band}",
+                label=f"_{label} {band}%",
+            )
     ax.plot(
         x,
         data["q50"].to_numpy(),
