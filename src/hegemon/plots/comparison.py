@@ -36,9 +36,9 @@ from hegemon.plots.figures import (
     _money,
     _new_figure,
     _panel_title,
-    _save,
     _scenarios,
     _suptitle,
+    _write,
     draw_all,
 )
 
@@ -632,19 +632,6 @@ def _labels_from(paired: pd.DataFrame | None, columns: Sequence[str]) -> dict[st
             if str(outcome) in out and pd.notna(label) and str(label).strip():
                 out[str(outcome)] = _with_unit(str(label), str(outcome))
     return out
-
-
-def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Path]:
-    paths = []
-    try:
-        for fmt in formats:
-            fmt = fmt.lower().lstrip(".")
-            path = out / f"{name}.{fmt}"
-            _save(fig, path, fmt)
-            paths.append(path)
-    finally:
-        fig.clear()
-    return paths
 
 
 def comparison_figures(

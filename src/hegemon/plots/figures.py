@@ -1263,15 +1263,21 @@ def draw_all(
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for name in available_figures(summary, outcomes, focal_power=focal_power):
-        fig = _SPECS[name].draw(summary, outcomes, focal_power)
-        try:
-            for fmt in formats:
-                fmt = fmt.lower().lstrip(".")
-                path = out / f"{name}.{fmt}"
-                _save(fig, path, fmt)
-                paths.append(path)
-        finally:
-            fig.clear()
+        paths += _write(_SPECS[name].draw(summary, outcomes, focal_power), out, name, formats)
+    return paths
+
+
+def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Path]:
+    """Save ``fig`` as ``out/name.<fmt>`` for every format, then free it."""
+    paths = []
+    try:
+        for fmt in formats:
+            fmt = fmt.lower().lstrip(".")
+            path = out / f"{name}.{fmt}"
+            _save(fig, path, fmt)
+            paths.append(path)
+    finally:
+        fig.clear()
     return paths
 
 

@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from hegemon.plots import style as st
-from hegemon.plots.comparison import _tex, _unit, _with_unit, _write, outcome_label
+from hegemon.plots.comparison import _tex, _unit, _with_unit, outcome_label
 from hegemon.plots.figures import (
     QUANTILES,
     _band_key,
@@ -51,6 +51,7 @@ from hegemon.plots.figures import (
     _subtitle,
     _suptitle,
     _wrap_cols,
+    _write,
     _y_axis,
     fan_chart,
 )
