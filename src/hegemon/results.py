@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -221,12 +222,6 @@ def make_manifest(
 ) -> dict[str, Any]:
     """Everything needed to reproduce a run and to know what produced it (``resolved``: the
     scenario's YAML text, if already made)."""
-    versions = {"python": sys.version.split()[0]}
-    for dist in ("hegemon", *DEPENDENCIES):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
     return {
         "scenario": scenario.name,
         "scenario_sha256": hashlib.sha256(
@@ -239,11 +234,23 @@ def make_manifest(
         "end": scenario.end.isoformat(),
         "steps": scenario.steps,
         "step": scenario.step,
-        "versions": versions,
+        "versions": dict(versions()),
         "git_commit": git_commit(),
         "command": command if command is not None else " ".join(sys.argv),
         "start_time": now(),
     }
+
+
+@functools.cache
+def versions() -> dict[str, str | None]:
+    """The versions of Python, hegemon and its dependencies (read once per process)."""
+    found: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for dist in ("hegemon", *DEPENDENCIES):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = None
+    return found
 
 
 def git_commit() -> str | None:

@@ -3,9 +3,11 @@
 While a run is in progress its folder holds ``_work/progress.json`` (what is being run and
 which chunks are done), one part file per finished chunk for each table, and per chunk the
 exact partial sums and the quantile sample of the summary. A chunk is done once its outcomes
-part exists; parts are written to a temporary name and renamed, so a killed run leaves only
-whole parts, and a resumed run computes only the missing chunks. Finishing merges the parts
-into the tables of the results folder (docs/results.md) and removes ``_work``.
+part exists (after its sums); parts are written to a temporary name and renamed, so a killed
+run leaves only whole parts, and a resumed run computes only the missing chunks. A run of one
+chunk keeps its sums and sample in memory only: resuming it runs the chunk again. Finishing
+merges the parts into the tables of the results folder (docs/results.md) and removes
+``_work``.
 
 The summary is the same whatever the chunking:
 
@@ -50,17 +52,26 @@ from hegemon.scenario.schema import Scenario
 WORK = "_work"
 _HI = 2.0**12  # fixed-point scale of the high part
 _LO = 2.0**40  # fixed-point scale of the low part (of the remainder)
+_BLOCK_ELEMENTS = 2**15  # values per block of fixed_point_sum (256 KiB of float64)
 
 OutcomeHook = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def fixed_point_sum(values: np.ndarray) -> np.ndarray:
     """Exact sums over axis 1 as int64 pairs (high, low), shape (2, rows): each value is
-    split into whole multiples of 2**-12 and of 2**-52 (truncated below that)."""
-    scaled = values * _HI
-    hi = scaled.astype(np.int64)  # truncation: the remainder keeps the sign of the value
-    lo = ((scaled - hi) * _LO).astype(np.int64)
-    return np.stack([hi.sum(axis=1), lo.sum(axis=1)])
+    split into whole multiples of 2**-12 and of 2**-52 (truncated below that). Rows are
+    taken a block at a time so that the temporaries stay in cache."""
+    rows, columns = values.shape
+    out = np.empty((2, rows), dtype=np.int64)
+    block = max(1, _BLOCK_ELEMENTS // max(columns, 1))
+    for r in range(0, rows, block):
+        scaled = values[r : r + block] * _HI
+        hi = scaled.astype(np.int64)  # truncation: the remainder keeps the sign of the value
+        np.subtract(scaled, hi, out=scaled)
+        scaled *= _LO
+        out[0, r : r + block] = hi.sum(axis=1)
+        out[1, r : r + block] = scaled.astype(np.int64).sum(axis=1)
+    return out
 
 
 def quantiles_by_row(values: np.ndarray, qs: list[float]) -> np.ndarray:
@@ -84,6 +95,10 @@ def fixed_point_mean(sums: np.ndarray, n: int) -> np.ndarray:
     return (hi.astype(np.float64) + lo.astype(np.float64) / _LO) / _HI / n
 
 
+def _part(index: int) -> str:
+    return f"part-{index:05d}"
+
+
 def _key_name(key: SeriesKey) -> str:
     return "|".join("" if k is None else k for k in key)
 
@@ -102,6 +117,7 @@ class EnsembleStore:
         self.run = run
         self.scenario = scenario
         self._kept: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        self._chunks = -(-run["replicates"] // run["chunk_size"])
         progress = self.work / "progress.json"
         if resume:
             if folder.is_symlink() or self.work.is_symlink():
@@ -123,19 +139,30 @@ class EnsembleStore:
             _write_atomic(progress, json.dumps(run, indent=2).encode())
 
     def done(self) -> set[int]:
-        """Indices of the chunks whose parts are all on disk."""
-        return {int(p.stem.split("-")[1]) for p in (self.work / "outcomes").glob("part-*.parquet")}
+        """Indices of the chunks whose parts are all kept: on disk, or for a run of one
+        chunk, its sums and sample in memory (such a run has nothing to resume from)."""
+        marked = {
+            int(p.stem.split("-")[1]) for p in (self.work / "outcomes").glob("part-*.parquet")
+        }
+
+        def kept(i: int) -> bool:
+            name = _part(i)
+            return ("sums", name) in self._kept or (self.work / "sums" / f"{name}.npz").is_file()
+
+        return {i for i in marked if kept(i)}
 
     def add(self, index: int, products: ChunkProducts) -> None:
         """Write one finished chunk; its outcomes part last, as the mark that it is done."""
-        name = f"part-{index:05d}"
+        name = _part(index)
         self._kept["sums", name] = products.sums
         self._kept["sample", name] = products.sample
         if products.timeseries is not None:
+            (self.work / "timeseries").mkdir(exist_ok=True)  # moved away by an earlier finish
             _write_parquet(self.work / "timeseries" / f"{name}.parquet", products.timeseries)
-        _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
-        if products.sample:
-            _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
+        if self._chunks > 1:  # what a resumed run needs of the chunks it does not recompute
+            _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
+            if products.sample:
+                _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
         _write_parquet(self.work / "events" / f"{name}.parquet", products.events)
         _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
 
@@ -145,7 +172,7 @@ class EnsembleStore:
         missing = sorted(set(range(chunks)) - self.done())
         if missing:
             raise HegemonError(f"{self.folder}: chunks {missing[:5]} are missing")
-        parts = [f"part-{i:05d}" for i in range(chunks)]
+        parts = [_part(i) for i in range(chunks)]
         self._summary(parts)
         _merge_parts(
             [self.work / "events" / f"{p}.parquet" for p in parts], self.folder / "events.parquet"
@@ -195,7 +222,7 @@ class EnsembleStore:
         qs = list(QUANTILES.values())
         means = {_key_from(k): fixed_point_mean(v, n) for k, v in total.items()}
         quantiles = {
-            _key_from(k): quantiles_by_row(np.concatenate(v, axis=1), qs)
+            _key_from(k): quantiles_by_row(v[0] if len(v) == 1 else np.concatenate(v, axis=1), qs)
             for k, v in samples.items()
         }
         s = self.scenario

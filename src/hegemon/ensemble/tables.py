@@ -29,22 +29,21 @@ def summary_table(
 
     ``means[key]`` has shape (steps + 1,); ``quantiles[key]`` (5, steps + 1).
     """
-    frames = []
-    for key, mean in means.items():
-        metric, actor, target = key
-        steps = mean.shape[0] - 1
-        frame = {
-            "scenario": scenario,
-            "step": np.arange(steps + 1),
-            "date": dates(start, steps),
-            "metric": metric,
-            "actor": actor,
-            "target": target,
-            "mean": mean,
-        }
-        frame.update(dict(zip(QUANTILES, quantiles[key], strict=True)))
-        frames.append(pd.DataFrame(frame))
-    return categorize(pd.concat(frames, ignore_index=True))
+    keys = list(means)
+    steps = means[keys[0]].shape[0] - 1
+    block = steps + 1
+    columns: dict[str, object] = {
+        "scenario": pd.Categorical.from_codes(
+            np.zeros(block * len(keys), dtype=np.int8), categories=[scenario]
+        ),
+        "step": np.tile(np.arange(block), len(keys)),
+        "date": np.tile(dates(start, steps), len(keys)),
+    }
+    _key_columns(columns, keys, block)
+    columns["mean"] = np.concatenate([means[k] for k in keys])
+    stacked = np.concatenate([quantiles[k] for k in keys], axis=1)
+    columns.update(zip(QUANTILES, stacked, strict=True))
+    return pd.DataFrame(columns)
 
 
 def events_table(scenario: Scenario, events: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -84,6 +83,13 @@ def _labels(values: list[str | None]) -> tuple[np.ndarray, list[str]]:
     return codes, categories
 
 
+def _key_columns(columns: dict[str, object], keys: list[SeriesKey], block: int) -> None:
+    """Add the metric, actor and target columns: each key repeated over a block of rows."""
+    for i, name in enumerate(("metric", "actor", "target")):
+        codes, categories = _labels([key[i] for key in keys])
+        columns[name] = pd.Categorical.from_codes(np.repeat(codes, block), categories=categories)
+
+
 def long_timeseries(
     scenario: str, start: dt.date, replicates: np.ndarray, series: dict[SeriesKey, np.ndarray]
 ) -> pd.DataFrame:
@@ -101,8 +107,6 @@ def long_timeseries(
         "step": np.tile(np.repeat(np.arange(steps + 1), n), len(keys)),
         "date": np.tile(np.repeat(dates(start, steps), n), len(keys)),
     }
-    for i, name in enumerate(("metric", "actor", "target")):
-        codes, categories = _labels([key[i] for key in keys])
-        columns[name] = pd.Categorical.from_codes(np.repeat(codes, block), categories=categories)
+    _key_columns(columns, keys, block)
     columns["value"] = np.concatenate([series[k].ravel() for k in keys])
     return pd.DataFrame(columns)

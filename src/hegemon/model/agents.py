@@ -6,6 +6,7 @@ Every method reads like scalar code; ``np.where`` and masks stand in for branche
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import mesa
@@ -15,8 +16,14 @@ from hegemon.scenario import schema as sc
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
+    from hegemon.model.relations import ArmsPipeline, Mandate
 
 WEEKS_PER_YEAR = 52.0
+
+
+def unit_interval(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to 0..1 (``np.clip`` without its dispatch overhead, the same values)."""
+    return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
 class Actor(mesa.Agent):
@@ -41,10 +48,14 @@ class Actor(mesa.Agent):
     def weekly_budget_musd(self) -> np.ndarray:
         return self.military_budget_musd / WEEKS_PER_YEAR
 
-    def grow(self) -> None:
-        """One week of growth: log-GDP moves by drift plus a normal shock."""
+    @property
+    def growth_stream(self) -> str:
+        return f"growth:{self.name}"
+
+    def grow(self, z: np.ndarray) -> None:
+        """One week of growth: log-GDP moves by drift plus the standard normal shock ``z``
+        (this week's draws of the actor's ``growth_stream``)."""
         g, sigma = self.params.gdp_growth, self.params.growth_volatility
-        z = self.model.streams.normal(f"growth:{self.name}", self.model.week)
         drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
         self.gdp_busd = self.gdp_busd * np.exp(drift + sigma * np.sqrt(1 / WEEKS_PER_YEAR) * z)
 
@@ -76,6 +87,16 @@ class Power(Actor):
         self.free_effort_musd = np.zeros(R)
         self.influence = np.zeros(R)
 
+    @cached_property
+    def own_mandates(self) -> list[Mandate]:
+        """The peacekeeping mandates this power sponsors (relations are fixed once built)."""
+        return [d for d in self.model.mandates if d.sponsor is self]
+
+    @cached_property
+    def own_arms(self) -> list[ArmsPipeline]:
+        """The arms pipelines this power supplies."""
+        return [a for a in self.model.arms if a.patron is self]
+
     @property
     def credibility(self) -> np.ndarray:
         """Beta-binomial posterior mean of the honour rate, from the prior and the record."""
@@ -102,9 +123,9 @@ class Power(Actor):
         m = self.model
         budget = self.regional_budget_musd / WEEKS_PER_YEAR
         self.peacekeeping_cost_musd = sum(
-            (d.weekly_cost_musd for d in m.mandates if d.sponsor is self), np.zeros(m.R)
+            (d.weekly_cost_musd for d in self.own_mandates), np.zeros(m.R)
         )
-        arms = sum((a.weekly_musd for a in m.arms if a.patron is self), np.zeros(m.R))
+        arms = sum((a.weekly_musd for a in self.own_arms), np.zeros(m.R))
         committed = self.peacekeeping_cost_musd + arms
         self.free_effort_musd = np.maximum(budget - committed, 0.0)
         spent = np.maximum(budget, committed) + self.honour_cost_musd
@@ -119,12 +140,9 @@ class Power(Actor):
         m = self.model
         effort = self.free_effort_musd * self.allocation.get(local.name, 0.0)
         effort = effort + sum(
-            (a.weekly_musd for a in m.arms if a.patron is self and a.client is local),
-            np.zeros(m.R),
+            (a.weekly_musd for a in self.own_arms if a.client is local), np.zeros(m.R)
         )
-        effort = effort + sum(
-            (d.presence_in(local) for d in m.mandates if d.sponsor is self), np.zeros(m.R)
-        )
+        effort = effort + sum((d.presence_in(local) for d in self.own_mandates), np.zeros(m.R))
         return effort + m.honoured_help_musd.get((self.name, local.name), 0.0)
 
     def tally_influence(self) -> None:
@@ -160,7 +178,7 @@ class LocalState(Actor):
         ``factor`` > 0, down by ``-factor`` of the trust when < 0."""
         t = self.trust[power.name]
         delta = np.where(factor >= 0, factor * (1.0 - t), factor * t)
-        self.trust[power.name] = np.clip(np.where(mask, t + delta, t), 0.0, 1.0)
+        self.trust[power.name] = unit_interval(np.where(mask, t + delta, t))
 
     def update_trust(self) -> None:
         """Weekly drift toward affinity x credibility, plus delivery of arms."""
@@ -169,16 +187,13 @@ class LocalState(Actor):
         budget = np.maximum(self.weekly_budget_musd, 1e-9)
         for power in m.powers:
             t = self.trust[power.name]
-            target = np.clip(
-                self.affinity[power.name] * power.credibility / tp.credibility, 0.0, 1.0
-            )
+            target = unit_interval(self.affinity[power.name] * power.credibility / tp.credibility)
             t = t + (target - t) / tp.reversion_weeks
             delivered = sum(
-                (a.weekly_musd for a in m.arms if a.patron is power and a.client is self),
-                np.zeros(m.R),
+                (a.weekly_musd for a in power.own_arms if a.client is self), np.zeros(m.R)
             )
             t = t + np.minimum(tp.delivery_gain * delivered / budget, 1.0) * (1.0 - t)
-            self.trust[power.name] = np.clip(t, 0.0, 1.0)
+            self.trust[power.name] = unit_interval(t)
 
     def hold_contest(self) -> None:
         """Tullock contest: share_p = (trust_p * capital_p)^r / (sum_q (...)^r + autonomy^r)."""

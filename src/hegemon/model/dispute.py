@@ -25,6 +25,7 @@ from hegemon.model.agents import LocalState, Power
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
+    from hegemon.model.relations import Commitment
 
 
 class Dispute:
@@ -43,6 +44,10 @@ class Dispute:
         self.territory = {self.sides[0].name: first, self.sides[1].name: 1.0 - first}
         self.ceasefire = np.full(model.R, spec.ceasefire)
         self.clashes = np.zeros(model.R)
+        # relations are fixed once built (events switch them on and off): index them once
+        self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
+        self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
+        self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
 
     def other(self, side: LocalState) -> LocalState:
         return self.sides[1] if side is self.sides[0] else self.sides[0]
@@ -56,11 +61,11 @@ class Dispute:
     def strength(self, side: LocalState) -> np.ndarray:
         """Own military budget plus patrons' arms, US$ m per year equivalent."""
         m = self.model
-        arms = sum((a.military_weight_musd for a in m.arms if a.client is side), np.zeros(m.R))
+        arms = sum((a.military_weight_musd for a in self._arms[side]), np.zeros(m.R))
         return side.military_budget_musd + arms
 
-    def allies(self, side: LocalState) -> list:
-        return [c for c in self.model.commitments if c.client is side]
+    def allies(self, side: LocalState) -> list[Commitment]:
+        return self._allies[side]
 
     def credible_support(self, side: LocalState) -> np.ndarray:
         """Allies' support as the opponent expects it: pledged support times credibility."""
@@ -74,9 +79,7 @@ class Dispute:
         )
 
     def peacekeeping_deterrence(self) -> np.ndarray:
-        m = self.model
-        sides = set(self.sides)
-        return sum((d.deterrence() for d in m.mandates if sides & set(d.parties)), np.zeros(m.R))
+        return sum((d.deterrence() for d in self._mandates), np.zeros(self.model.R))
 
     def balance(self, side: LocalState, strength: dict[LocalState, np.ndarray]) -> np.ndarray:
         """The side's share of strength against the other side and its allies' credibility
@@ -170,16 +173,15 @@ class Dispute:
         ``mask``; the loser's protectors lose its trust, its arms patrons gain the winner's."""
         if not mask.any():
             return
-        m, tp = self.model, self.model.params.trust
+        tp = self.model.params.trust
         loser = self.other(winner)
         moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
         self.territory[winner.name] = np.minimum(self.territory[winner.name] + moved, 1.0)
         self.territory[loser.name] = np.maximum(self.territory[loser.name] - moved, 0.0)
         for power, pledged in self.protectors(loser).items():
             loser.adjust_trust(power, -tp.loss_on_defeat, mask & pledged)
-        for a in m.arms:
-            if a.client is winner:
-                winner.adjust_trust(a.patron, tp.gain_on_honour, mask & a.active)
+        for a in self._arms[winner]:
+            winner.adjust_trust(a.patron, tp.gain_on_honour, mask & a.active)
 
     def protectors(self, side: LocalState) -> dict[Power, np.ndarray]:
         """Powers pledged to protect ``side`` and where they are: its active allies and the
@@ -187,7 +189,7 @@ class Dispute:
         pledged: dict[Power, np.ndarray] = {}
         for c in self.allies(side):
             pledged[c.patron] = pledged.get(c.patron, False) | c.active
-        for d in self.model.mandates:
+        for d in self._mandates:
             if side in d.parties:
                 pledged[d.sponsor] = pledged.get(d.sponsor, False) | (d.troops > 0)
         return pledged
@@ -210,14 +212,13 @@ class Dispute:
             target=np.where(a_wins, b.name, a.name),
             detail="war",
         )
-        for d in m.mandates:
-            if set(d.parties) & set(self.sides):
-                leaving = mask & (d.troops > 0)
-                d.troops = np.where(mask, 0.0, d.troops)
-                d.void = d.void | mask
-                m.log_event(
-                    "peacekeepers_withdrawn",
-                    leaving,
-                    actor=d.sponsor.name,
-                    detail=f"{d.id}: ceasefire collapsed",
-                )
+        for d in self._mandates:
+            leaving = mask & (d.troops > 0)
+            d.troops = np.where(mask, 0.0, d.troops)
+            d.void = d.void | mask
+            m.log_event(
+                "peacekeepers_withdrawn",
+                leaving,
+                actor=d.sponsor.name,
+                detail=f"{d.id}: ceasefire collapsed",
+            )

@@ -92,7 +92,10 @@ class HegemonModel(mesa.Model):
         influence contest is held, and the state is recorded."""
         self.week += 1
         self._between_steps = False
-        self.agents.do("grow")
+        growing = list(self.agents)
+        shocks = self.streams.normals(tuple(a.growth_stream for a in growing), self.week)
+        for actor, z in zip(growing, shocks, strict=True):
+            actor.grow(z)
         if self.dispute is not None:
             self.dispute.fight()
         for power in self.powers:

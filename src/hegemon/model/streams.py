@@ -29,6 +29,12 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+def _unit(base: np.ndarray, step: int) -> np.ndarray:
+    """The step's uniform numbers in (0, 1) of the streams whose base keys are ``base``."""
+    bits = _mix(base + np.uint64(((step + 1) * _GOLDEN_INT) & _MASK))
+    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+
+
 def stream_id(name: str) -> int:
     """Stable 32-bit id of a stream name (the same in every process and Python version)."""
     return zlib.crc32(name.encode("utf-8"))
@@ -42,6 +48,7 @@ class Streams:
         seed_key = _mix(np.array([seed & _MASK], dtype=np.uint64) + _GOLDEN)
         self._base = _mix(seed_key ^ (self.replicates * _GOLDEN))
         self._cache: dict[str, np.ndarray] = {}
+        self._stacked: dict[tuple[str, ...], np.ndarray] = {}
 
     def _stream_base(self, name: str) -> np.ndarray:
         base = self._cache.get(name)
@@ -52,13 +59,21 @@ class Streams:
 
     def uniform(self, name: str, step: int) -> np.ndarray:
         """Uniform numbers in the open interval (0, 1), one per replicate."""
-        bits = _mix(self._stream_base(name) + np.uint64(((step + 1) * _GOLDEN_INT) & _MASK))
-        return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+        return _unit(self._stream_base(name), step)
 
     def normal(self, name: str, step: int) -> np.ndarray:
         """Standard normal numbers, one per replicate (Box-Muller on two uniform streams)."""
-        u1 = self.uniform(name, step)
-        u2 = self.uniform(name + "#2", step)
+        return self.normals((name,), step)[0]
+
+    def normals(self, names: tuple[str, ...], step: int) -> np.ndarray:
+        """``normal(name, step)`` for every name, shape (len(names), replicates), from one
+        hash over all the streams (the same numbers as one call per name)."""
+        bases = self._stacked.get(names)
+        if bases is None:
+            streams = [*names, *(name + "#2" for name in names)]
+            bases = self._stacked[names] = np.stack([self._stream_base(s) for s in streams])
+        u = _unit(bases, step)
+        u1, u2 = u[: len(names)], u[len(names) :]
         return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
     def parameter(self, path: str) -> np.ndarray:
