@@ -218,6 +218,31 @@ def test_a_failure_after_the_chunks_are_merged_can_be_resumed(
     assert_identical(resumed, reference)
 
 
+@pytest.mark.parametrize("fails", ["summary", "manifest"])
+def test_a_run_of_one_chunk_resumes_after_a_failure_past_its_chunk(
+    scenario, reference, tmp_path, monkeypatch, fails
+):
+    """A run of one chunk keeps the chunk's sums and quantile sample in memory only; a
+    failure after the chunk is written must still resume to the tables of an undisturbed run
+    (the chunk is run again)."""
+    out = tmp_path / "out"
+    one_chunk = {"replicates": REPLICATES, "seed": SEED, "chunk_size": REPLICATES}
+    undisturbed = hegemon.run(scenario, **one_chunk)
+    pd.testing.assert_frame_equal(undisturbed.outcomes, reference.outcomes)
+    if fails == "summary":  # after the chunk's timeseries, events and outcomes parts
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space_after(3))
+    else:
+        no_space_for(monkeypatch, "manifest.json")
+    with pytest.raises(HegemonError, match="--resume"):
+        hegemon.run(scenario, **one_chunk, out=out)
+    assert_nothing_looks_complete(out)
+    assert done_parts(out) == [0]
+    assert not list((partial(out) / "_work" / "sums").iterdir())
+    monkeypatch.undo()
+    resumed = hegemon.run(scenario, **one_chunk, out=out, resume=True)
+    assert_identical(resumed, undisturbed)
+
+
 def test_a_failure_while_drawing_figures_can_be_resumed(scenario, tmp_path, monkeypatch):
     """The same when the disk fills up while the figures are drawn (``figures=True``): the
     manifest is written last, so the .partial folder left behind does not pass for a
