@@ -176,6 +176,8 @@ class LocalState(Actor):
     def adjust_trust(self, power: Power, factor: np.ndarray, mask: np.ndarray) -> None:
         """Move trust in ``power`` where ``mask``: up by ``factor`` of the gap to 1 when
         ``factor`` > 0, down by ``-factor`` of the trust when < 0."""
+        if not mask.any():
+            return
         t = self.trust[power.name]
         delta = np.where(factor >= 0, factor * (1.0 - t), factor * t)
         self.trust[power.name] = unit_interval(np.where(mask, t + delta, t))

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from hegemon.model.relations import Commitment
 
 
+DISPUTE_STREAMS = ("clash", "clash_outcome", "escalation", "war_outcome")
+
+
 class Dispute:
     """Two local states, the share of the disputed area each holds, and the ceasefire."""
 
@@ -99,7 +102,8 @@ class Dispute:
         hazard = {s: p.clash_rate * self.grievance(s) * pressure[s] * calm for s in self.sides}
         prob_a = -np.expm1(-hazard[a])
         prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
-        u = m.streams.uniform("clash", week)
+        # this week's draws of every stream the dispute may use, from one hash
+        u, u_win, u_esc, u_war = m.streams.uniforms(DISPUTE_STREAMS, week)
         a_attacks = u < prob_a
         b_attacks = (u >= prob_a) & (u < prob_a + prob_b)
         clash = a_attacks | b_attacks
@@ -114,7 +118,6 @@ class Dispute:
         strength_b = strength[b] + help_b
         r = p.decisiveness
         win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
-        u_win = m.streams.uniform("clash_outcome", week)
         a_wins = clash & (u_win < win_a)
         b_wins = clash & ~a_wins
         self._move(a, a_wins, p.clash_gain)
@@ -130,10 +133,9 @@ class Dispute:
         # escalation to the collapse of the ceasefire
         press = np.where(attacker_is_a, pressure[a], pressure[b])
         escalate = np.minimum(p.escalation * press * calm, 1.0)
-        u_esc = m.streams.uniform("escalation", week)
         collapse = clash & self.ceasefire & (u_esc < escalate)
         if collapse.any():
-            self._collapse(collapse, strength_a, strength_b)
+            self._collapse(collapse, strength_a, strength_b, u_war)
 
     def _call_allies(self, defender: LocalState, attacked: np.ndarray) -> np.ndarray:
         """Invoke the defender's active alliances where attacked; returns honoured support."""
@@ -194,13 +196,16 @@ class Dispute:
                 pledged[d.sponsor] = pledged.get(d.sponsor, False) | (d.troops > 0)
         return pledged
 
-    def _collapse(self, mask: np.ndarray, strength_a: np.ndarray, strength_b: np.ndarray) -> None:
-        """The ceasefire collapses into war where ``mask``; the peacekeepers leave."""
+    def _collapse(
+        self, mask: np.ndarray, strength_a: np.ndarray, strength_b: np.ndarray, u: np.ndarray
+    ) -> None:
+        """The ceasefire collapses into war where ``mask`` (``u``: the week's uniform draws
+        that decide the war); the peacekeepers leave."""
         m, p = self.model, self.params
         a, b = self.sides
         r = p.decisiveness
         win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
-        a_wins = mask & (m.streams.uniform("war_outcome", m.week) < win_a)
+        a_wins = mask & (u < win_a)
         b_wins = mask & ~a_wins
         self._move(a, a_wins, p.war_gain * self.territory[b.name])
         self._move(b, b_wins, p.war_gain * self.territory[a.name])

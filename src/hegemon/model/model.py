@@ -131,7 +131,7 @@ class HegemonModel(mesa.Model):
     ) -> None:
         """Record ``event`` for the replicates where ``mask`` is True. Scheduled events fire
         between steps and take effect in the coming week, so they are logged at that week."""
-        idx = np.flatnonzero(mask)
+        idx = mask.nonzero()[0]
         if idx.size == 0:
             return
         step = self.week + 1 if self._between_steps else self.week
@@ -142,11 +142,14 @@ class HegemonModel(mesa.Model):
         """Every logged event, as columns (scalars expanded only here, once)."""
 
         def column(values: list[Any], sizes: list[int]) -> np.ndarray:
-            parts = [
-                v.astype(object) if isinstance(v, np.ndarray) else np.full(n, v, dtype=object)
-                for v, n in zip(values, sizes, strict=True)
-            ]
-            return np.concatenate(parts) if parts else np.array([], dtype=object)
+            per_group = np.empty(len(values), dtype=object)
+            per_group[:] = [None if isinstance(v, np.ndarray) else v for v in values]
+            out = np.repeat(per_group, sizes)  # the scalars; arrays are copied in below
+            ends = np.cumsum(sizes)
+            for v, end, n in zip(values, ends, sizes, strict=True):
+                if isinstance(v, np.ndarray):
+                    out[end - n : end] = v
+            return out
 
         sizes = [len(row[0]) for row in self._events]
         idx = [row[0] for row in self._events]

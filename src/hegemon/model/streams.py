@@ -65,14 +65,17 @@ class Streams:
         """Standard normal numbers, one per replicate (Box-Muller on two uniform streams)."""
         return self.normals((name,), step)[0]
 
-    def normals(self, names: tuple[str, ...], step: int) -> np.ndarray:
-        """``normal(name, step)`` for every name, shape (len(names), replicates), from one
+    def uniforms(self, names: tuple[str, ...], step: int) -> np.ndarray:
+        """``uniform(name, step)`` for every name, shape (len(names), replicates), from one
         hash over all the streams (the same numbers as one call per name)."""
         bases = self._stacked.get(names)
         if bases is None:
-            streams = [*names, *(name + "#2" for name in names)]
-            bases = self._stacked[names] = np.stack([self._stream_base(s) for s in streams])
-        u = _unit(bases, step)
+            bases = self._stacked[names] = np.stack([self._stream_base(n) for n in names])
+        return _unit(bases, step)
+
+    def normals(self, names: tuple[str, ...], step: int) -> np.ndarray:
+        """``normal(name, step)`` for every name, shape (len(names), replicates)."""
+        u = self.uniforms((*names, *(name + "#2" for name in names)), step)
         u1, u2 = u[: len(names)], u[len(names) :]
         return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
