@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hegemon.ensemble.limits import SAMPLE_REPLICATES
-from hegemon.ensemble.runner import Ensemble, simulate_chunk
+from hegemon.ensemble.runner import Ensemble, default_workers, simulate_chunk
 from hegemon.ensemble.tables import (
     QUANTILES,
     categorize,
@@ -118,6 +119,8 @@ class EnsembleStore:
         self.scenario = scenario
         self._kept: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         self._chunks = -(-run["replicates"] // run["chunk_size"])
+        self._added: set[int] = set()
+        self._tables: dict[tuple[str, str], pd.DataFrame] = {}  # a run of one chunk's tables
         progress = self.work / "progress.json"
         if resume:
             if folder.is_symlink() or self.work.is_symlink():
@@ -139,32 +142,34 @@ class EnsembleStore:
             _write_atomic(progress, json.dumps(run, indent=2).encode())
 
     def done(self) -> set[int]:
-        """Indices of the chunks whose parts are all kept: on disk, or for a run of one
-        chunk, its sums and sample in memory (such a run has nothing to resume from)."""
+        """Indices of the chunks that are kept: added in this session, or on disk with their
+        outcomes part (written last) and their sums."""
         marked = {
             int(p.stem.split("-")[1]) for p in (self.work / "outcomes").glob("part-*.parquet")
         }
-
-        def kept(i: int) -> bool:
-            name = _part(i)
-            return ("sums", name) in self._kept or (self.work / "sums" / f"{name}.npz").is_file()
-
-        return {i for i in marked if kept(i)}
+        sums = self.work / "sums"
+        return {i for i in marked if (sums / f"{_part(i)}.npz").is_file()} | self._added
 
     def add(self, index: int, products: ChunkProducts) -> None:
-        """Write one finished chunk; its outcomes part last, as the mark that it is done."""
+        """Keep one finished chunk: on disk, its outcomes part last as the mark that it is
+        done; a run of one chunk keeps all but its timeseries in memory (resuming it would
+        run the chunk again: there is nothing to save by writing it twice)."""
         name = _part(index)
         self._kept["sums", name] = products.sums
         self._kept["sample", name] = products.sample
         if products.timeseries is not None:
             (self.work / "timeseries").mkdir(exist_ok=True)  # moved away by an earlier finish
             _write_parquet(self.work / "timeseries" / f"{name}.parquet", products.timeseries)
-        if self._chunks > 1:  # what a resumed run needs of the chunks it does not recompute
+        if self._chunks == 1:
+            self._tables["events", name] = products.events
+            self._tables["outcomes", name] = products.outcomes
+        else:
             _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
             if products.sample:
                 _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
-        _write_parquet(self.work / "events" / f"{name}.parquet", products.events)
-        _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
+            _write_parquet(self.work / "events" / f"{name}.parquet", products.events)
+            _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
+        self._added.add(index)
 
     def finish(self, chunks: int) -> None:
         """Merge the parts into the results tables; the work folder stays until
@@ -174,13 +179,11 @@ class EnsembleStore:
             raise HegemonError(f"{self.folder}: chunks {missing[:5]} are missing")
         parts = [_part(i) for i in range(chunks)]
         self._summary(parts)
-        _merge_parts(
-            [self.work / "events" / f"{p}.parquet" for p in parts], self.folder / "events.parquet"
-        )
-        _merge_parts(
-            [self.work / "outcomes" / f"{p}.parquet" for p in parts],
-            self.folder / "outcomes.parquet",
-        )
+        for table in ("events", "outcomes"):
+            _merge_parts(
+                [self._tables.get((table, p), self.work / table / f"{p}.parquet") for p in parts],
+                self.folder / f"{table}.parquet",
+            )
         parts_dir = self.work / "timeseries"
         if self.run["store"] == "full" and parts_dir.is_dir():  # moved already if resumed
             merged = self.folder / "timeseries.parquet"
@@ -221,10 +224,13 @@ class EnsembleStore:
         n = self.run["replicates"]
         qs = list(QUANTILES.values())
         means = {_key_from(k): fixed_point_mean(v, n) for k, v in total.items()}
-        quantiles = {
-            _key_from(k): quantiles_by_row(v[0] if len(v) == 1 else np.concatenate(v, axis=1), qs)
-            for k, v in samples.items()
-        }
+
+        def quantiles_of(parts: list[np.ndarray]) -> np.ndarray:
+            return quantiles_by_row(parts[0] if len(parts) == 1 else np.concatenate(parts, 1), qs)
+
+        with ThreadPoolExecutor(default_workers()) as threads:  # numpy sorts outside the GIL
+            found = threads.map(quantiles_of, samples.values())
+            quantiles = dict(zip(map(_key_from, samples), found, strict=True))
         s = self.scenario
         _write_parquet(
             self.folder / "summary.parquet", summary_table(s.name, s.start, means, quantiles)
@@ -245,7 +251,8 @@ class ChunkProducts:
 def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProducts:
     """Turn a chunk's arrays into its tables, exact sums and quantile sample."""
     s = chunk.scenario
-    keep = chunk.replicates < SAMPLE_REPLICATES
+    # replicates come in ascending order: the sample is a leading block of columns (a view)
+    keep = int(np.count_nonzero(chunk.replicates < SAMPLE_REPLICATES))
     outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
     outcomes = hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1))
     return ChunkProducts(
@@ -255,7 +262,7 @@ def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProduct
             else None
         ),
         sums={_key_name(k): fixed_point_sum(v) for k, v in chunk.series.items()},
-        sample={_key_name(k): v[:, keep] for k, v in chunk.series.items()} if keep.any() else {},
+        sample={_key_name(k): v[:, :keep] for k, v in chunk.series.items()} if keep else {},
         events=events_table(s, chunk.events),
         outcomes=categorize(outcomes),
     )
@@ -287,32 +294,34 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def _merge_parts(parts: list[Path], out: Path) -> None:
-    """Concatenate part files into one Parquet file, one part in memory at a time."""
+def _merge_parts(parts: list[Path | pd.DataFrame], out: Path) -> None:
+    """Concatenate parts (files, or frames kept in memory) into one Parquet file, one part in
+    memory at a time."""
     tmp = out.with_name(f".{out.name}.tmp")
-    writer: pq.ParquetWriter | None = None
-    schema: pa.Schema | None = None
-    try:
+    schema = _unified_schema(parts)
+    with pq.ParquetWriter(tmp, schema) as writer:
         for part in parts:
-            table = pq.read_table(part)
-            if schema is None:
-                schema = _unified_schema(parts)
-                writer = pq.ParquetWriter(tmp, schema)
-            assert writer is not None
+            table = (
+                pa.Table.from_pandas(part, preserve_index=False)
+                if isinstance(part, pd.DataFrame)
+                else pq.read_table(part)
+            )
             writer.write_table(_cast(table, schema))
-    finally:
-        if writer is not None:
-            writer.close()
     os.replace(tmp, out)
 
 
-def _unified_schema(parts: list[Path]) -> pa.Schema:
+def _unified_schema(parts: list[Path | pd.DataFrame]) -> pa.Schema:
     """A schema every part can be cast to: dictionary columns as plain strings (categories
     differ from part to part) and null-typed columns widened to the type other parts have."""
     fields: dict[str, pa.DataType] = {}
     order: list[str] = []
     for part in parts:
-        for f in pq.read_schema(part):
+        schema = (
+            pa.Schema.from_pandas(part, preserve_index=False)
+            if isinstance(part, pd.DataFrame)
+            else pq.read_schema(part)
+        )
+        for f in schema:
             t = pa.string() if pa.types.is_dictionary(f.type) else f.type
             if f.name not in fields:
                 order.append(f.name)
