@@ -56,7 +56,7 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ense
     ids = np.arange(start, stop)
     model = HegemonModel(scenario, replicates=ids, seed=seed)
     model.run()
-    return Ensemble(
+    ensemble = Ensemble(
         scenario=scenario,
         seed=seed,
         replicates=ids,
@@ -64,6 +64,11 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ense
         events=model.event_rows(),
         outcomes=scalar_outcomes(model),
     )
+    # Agents and model refer to each other, so the model is freed only when the garbage
+    # collector next looks for cycles: it must not hold the big arrays until then.
+    model.recorder.series = {}
+    model.clear_events()
+    return ensemble
 
 
 def chunks(replicates: int, chunk_size: int) -> list[tuple[int, int]]:

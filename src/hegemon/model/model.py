@@ -161,6 +161,10 @@ class HegemonModel(mesa.Model):
             out[name] = column([row[i] for row in self._events], sizes)
         return out
 
+    def clear_events(self) -> None:
+        """Forget the logged events (once :meth:`event_rows` has been taken)."""
+        self._events.clear()
+
     def _schedule(self, date: dt.date, callback: Any) -> None:
         """Apply ``callback`` at the start of the week that contains ``date``."""
         week = self.spec.week_of(date)
