@@ -253,19 +253,23 @@ def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProduct
     s = chunk.scenario
     # replicates come in ascending order: the sample is a leading block of columns (a view)
     keep = int(np.count_nonzero(chunk.replicates < SAMPLE_REPLICATES))
-    outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
-    outcomes = hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1))
-    return ChunkProducts(
-        timeseries=(
+    with ThreadPoolExecutor(default_workers()) as threads:  # the sums, beside the tables
+        sums = threads.map(fixed_point_sum, chunk.series.values())
+        outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
+        outcomes = categorize(hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1)))
+        events = events_table(s, chunk.events)
+        timeseries = (
             long_timeseries(s.name, s.start, chunk.replicates, chunk.series)
             if store == "full"
             else None
-        ),
-        sums={_key_name(k): fixed_point_sum(v) for k, v in chunk.series.items()},
-        sample={_key_name(k): v[:, :keep] for k, v in chunk.series.items()} if keep else {},
-        events=events_table(s, chunk.events),
-        outcomes=categorize(outcomes),
-    )
+        )
+        return ChunkProducts(
+            timeseries=timeseries,
+            sums=dict(zip(map(_key_name, chunk.series), sums, strict=True)),
+            sample={_key_name(k): v[:, :keep] for k, v in chunk.series.items()} if keep else {},
+            events=events,
+            outcomes=outcomes,
+        )
 
 
 def simulate_and_reduce(

@@ -173,14 +173,17 @@ class LocalState(Actor):
         self.autonomy_stock = self.params.autonomy * self.weekly_budget_musd * memory
         self.share = {p: zero.copy() for p in powers}
 
-    def adjust_trust(self, power: Power, factor: np.ndarray, mask: np.ndarray) -> None:
-        """Move trust in ``power`` where ``mask``: up by ``factor`` of the gap to 1 when
-        ``factor`` > 0, down by ``-factor`` of the trust when < 0."""
-        if not mask.any():
-            return
-        t = self.trust[power.name]
-        delta = np.where(factor >= 0, factor * (1.0 - t), factor * t)
-        self.trust[power.name] = unit_interval(np.where(mask, t + delta, t))
+    def gain_trust(self, power: Power, share: np.ndarray, mask: np.ndarray) -> None:
+        """Where ``mask``, trust in ``power`` closes ``share`` (0..1) of its gap to 1."""
+        if mask.any():
+            t = self.trust[power.name]
+            self.trust[power.name] = unit_interval(np.where(mask, t + share * (1.0 - t), t))
+
+    def lose_trust(self, power: Power, share: np.ndarray, mask: np.ndarray) -> None:
+        """Where ``mask``, trust in ``power`` loses ``share`` (0..1) of itself."""
+        if mask.any():
+            t = self.trust[power.name]
+            self.trust[power.name] = unit_interval(np.where(mask, t - share * t, t))
 
     def update_trust(self) -> None:
         """Weekly drift toward affinity x credibility, plus delivery of arms."""

@@ -156,8 +156,8 @@ class Dispute:
             m.honoured_help_musd[key] = m.honoured_help_musd.get(key, 0.0) + np.where(
                 honoured, c.params.commitment_cost_musd, 0.0
             )
-            defender.adjust_trust(patron, tp.gain_on_honour, honoured)
-            defender.adjust_trust(patron, -tp.loss_on_failure, failed)
+            defender.gain_trust(patron, tp.gain_on_honour, honoured)
+            defender.lose_trust(patron, tp.loss_on_failure, failed)
             m.log_event(
                 "commitment_honoured",
                 honoured,
@@ -181,9 +181,9 @@ class Dispute:
         self.territory[winner.name] = np.minimum(self.territory[winner.name] + moved, 1.0)
         self.territory[loser.name] = np.maximum(self.territory[loser.name] - moved, 0.0)
         for power, pledged in self.protectors(loser).items():
-            loser.adjust_trust(power, -tp.loss_on_defeat, mask & pledged)
+            loser.lose_trust(power, tp.loss_on_defeat, mask & pledged)
         for a in self._arms[winner]:
-            winner.adjust_trust(a.patron, tp.gain_on_honour, mask & a.active)
+            winner.gain_trust(a.patron, tp.gain_on_honour, mask & a.active)
 
     def protectors(self, side: LocalState) -> dict[Power, np.ndarray]:
         """Powers pledged to protect ``side`` and where they are: its active allies and the
