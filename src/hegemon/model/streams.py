@@ -18,15 +18,19 @@ _MASK = 0xFFFFFFFFFFFFFFFF
 _GOLDEN = np.uint64(_GOLDEN_INT)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _TO_UNIT = 2.0**-53
 EPISTEMIC_STEP = 2**40  # a step index no simulation reaches: parameter draws live here
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finalizer on uint64 arrays (wrapping arithmetic)."""
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> _S30)  # a new array: the input is left as it was
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def _unit(base: np.ndarray, step: int) -> np.ndarray:
