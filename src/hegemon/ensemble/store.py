@@ -5,9 +5,9 @@ which chunks are done), one part file per finished chunk for each table, and per
 exact partial sums and the quantile sample of the summary. A chunk is done once its outcomes
 part exists (after its sums); parts are written to a temporary name and renamed, so a killed
 run leaves only whole parts, and a resumed run computes only the missing chunks. A run of one
-chunk keeps its sums and sample in memory only: resuming it runs the chunk again. Finishing
-merges the parts into the tables of the results folder (docs/results.md) and removes
-``_work``.
+chunk keeps all of it but its timeseries part in memory (resuming it runs the chunk again).
+Finishing merges the parts into the tables of the results folder (docs/results.md) and
+removes ``_work``.
 
 The summary is the same whatever the chunking:
 
