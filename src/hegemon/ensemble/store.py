@@ -253,8 +253,10 @@ def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProduct
     s = chunk.scenario
     # replicates come in ascending order: the sample is a leading block of columns (a view)
     keep = int(np.count_nonzero(chunk.replicates < SAMPLE_REPLICATES))
-    with ThreadPoolExecutor(default_workers()) as threads:  # the sums, beside the tables
-        sums = threads.map(fixed_point_sum, chunk.series.values())
+    # the sums on a second thread while this one builds the tables (one more thread only:
+    # on a process pool every core already runs a chunk)
+    with ThreadPoolExecutor(1) as second:
+        sums = second.map(fixed_point_sum, chunk.series.values())
         outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
         outcomes = categorize(hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1)))
         events = events_table(s, chunk.events)
