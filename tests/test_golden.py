@@ -1,0 +1,87 @@
+"""Regression baseline: the tables of every bundled scenario, bit for bit.
+
+The hashes in ``tests/data/golden_hashes.json`` are of the ``outcomes``, ``summary`` and
+``events`` tables of a seeded run of each bundled scenario and of ``tests/data/every_event.yaml``
+(in which every kind of event occurs). They are taken of the tables' contents, rows sorted and
+floats written exactly (``float.hex``), not of Parquet bytes, so that a newer pyarrow does not
+change them. A change that alters any result fails here; refresh the hashes on purpose only,
+with ``python tests/test_golden.py --refresh``, and say why in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import hegemon
+from hegemon.scenario.loader import bundled_names
+
+HERE = Path(__file__).parent
+HASHES = HERE / "data" / "golden_hashes.json"
+SEED = 7
+REPLICATES = 200
+TABLES = ("outcomes", "summary", "events")
+
+
+def scenarios() -> dict[str, str]:
+    """Name to what ``hegemon.run`` takes: the bundled scenarios and the every-event one."""
+    out = {name: name for name in bundled_names()}
+    out["every_event"] = str(HERE / "data" / "every_event.yaml")
+    return out
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else value.hex()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "null"
+    return str(value)
+
+
+def table_digest(table: pd.DataFrame) -> str:
+    """sha256 of a table's contents: columns by name, rows sorted, floats exact."""
+    columns = sorted(table.columns)
+    text = table[columns].astype(object).map(_cell)
+    rows = sorted("\x1f".join(row) for row in text.itertuples(index=False, name=None))
+    digest = hashlib.sha256("\x1e".join(columns).encode())
+    for row in rows:
+        digest.update(b"\x1e" + row.encode())
+    return digest.hexdigest()
+
+
+def digests(source: str) -> dict[str, str]:
+    results = hegemon.run(source, replicates=REPLICATES, seed=SEED, store="summary")
+    return {name: table_digest(getattr(results, name)) for name in TABLES}
+
+
+@pytest.mark.parametrize("name", sorted(scenarios()))
+def test_tables_are_bit_identical_to_the_recorded_ones(name: str) -> None:
+    expected = json.loads(HASHES.read_text())[name]
+    assert digests(scenarios()[name]) == expected
+
+
+def test_every_kind_of_event_occurs_in_the_golden_runs() -> None:
+    results = hegemon.run(
+        scenarios()["every_event"], replicates=REPLICATES, seed=SEED, store="summary"
+    )
+    kinds = set(results.events["event"].astype(str))
+    expected = {
+        "set", "deploy", "withdraw", "start_support", "stop_support", "form_alliance",
+        "end_alliance", "budget_shock", "budget_recovered", "transfer_territory", "clash",
+        "commitment_honoured", "commitment_failed", "ceasefire_collapse",
+        "peacekeepers_withdrawn", "mandate_renewal_agreed", "mandate_notice_given",
+    }  # fmt: skip
+    assert expected <= kinds
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--refresh"]:
+    HASHES.write_text(
+        json.dumps({name: digests(src) for name, src in sorted(scenarios().items())}, indent=1)
+        + "\n"
+    )
