@@ -45,6 +45,7 @@ from hegemon.errors import ScenarioError
 from hegemon.results import Results
 from hegemon.scenario import schema as sc
 from hegemon.scenario.distributions import Bounds, is_param_field
+from hegemon.scenario.keypaths import INITIAL_CONDITIONS
 from hegemon.scenario.loader import bundled_names, load_scenario, validate
 from hegemon.scenario.yamldoc import read_yaml
 
@@ -340,7 +341,7 @@ def settable_paths(data: dict[str, Any]) -> list[tuple[str, type[BaseModel], str
     for actor in data["actors"]:
         model = ACTOR_MODELS[actor["kind"]]
         for field in scalar_params(model):
-            if field not in sc.INITIAL_CONDITIONS:
+            if field not in INITIAL_CONDITIONS:
                 out.append((f"actors.{actor['name']}.{field}", model, field))
     for relation in data.get("relations", []):
         model = RELATION_MODELS[relation["kind"]]
@@ -349,7 +350,7 @@ def settable_paths(data: dict[str, Any]) -> list[tuple[str, type[BaseModel], str
     for section, model in SECTION_MODELS.items():
         if data.get(section) is not None:
             for field in scalar_params(model):
-                if field not in sc.INITIAL_CONDITIONS:
+                if field not in INITIAL_CONDITIONS:
                     out.append((f"{section}.{field}", model, field))
     return out
 

@@ -31,8 +31,9 @@ from hegemon.analysis.regimes import classify
 from hegemon.ensemble.samples import evaluate_samples
 from hegemon.errors import HegemonError, ScenarioError
 from hegemon.scenario.distributions import Normal
+from hegemon.scenario.keypaths import parameter_problem, uncertain_parameters
 from hegemon.scenario.loader import with_overrides
-from hegemon.scenario.schema import Scenario, parameter_problem, uncertain_parameters
+from hegemon.scenario.schema import Scenario
 
 Z = {0.05: -1.6448536269514722, 0.25: -0.6744897501960817}
 

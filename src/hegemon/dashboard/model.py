@@ -33,7 +33,8 @@ from hegemon.model.outcomes import scalar_outcomes
 from hegemon.plots import style as st
 from hegemon.scenario import bundled_names, load_scenario
 from hegemon.scenario.distributions import is_distribution
-from hegemon.scenario.schema import Peacekeeping, Scenario, parameter_problem
+from hegemon.scenario.keypaths import get, parameter_problem
+from hegemon.scenario.schema import Peacekeeping, Scenario
 
 __all__ = [
     "DEFAULT_REPLICATES",
@@ -120,25 +121,12 @@ KNOBS: tuple[Knob, ...] = (
 KNOB_BY_NAME = {k.name: k for k in KNOBS}
 
 
-def _lookup(scenario: Scenario, path: str) -> Any:
-    """The value at a scenario key path (list items by name or id)."""
-    obj: Any = scenario
-    for part in path.split("."):
-        if isinstance(obj, list):
-            obj = next(x for x in obj if part in (getattr(x, "name", None), getattr(x, "id", None)))
-        elif isinstance(obj, dict):
-            obj = obj[part]
-        else:
-            obj = getattr(obj, part)
-    return obj
-
-
 def central_value(scenario: Scenario, path: str) -> float | None:
     """The scenario's value of a parameter (the median, if given as a distribution), or None
     when the scenario has no such parameter."""
     if parameter_problem(scenario, path) is not None:
         return None
-    value = _lookup(scenario, path)
+    value = get(scenario, path)
     if is_distribution(value):
         return float(value.ppf(np.array([0.5]))[0])
     return float(value)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hegemon.errors import Problem, ScenarioError
+from hegemon.scenario.keypaths import item_index
 from hegemon.scenario.schema import Scenario, cross_reference_problems
 from hegemon.scenario.yamldoc import (
     YamlDoc,
@@ -270,7 +271,7 @@ def apply_override(doc: YamlDoc, item: str) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):
-            index = _find_item(node, part)
+            index = item_index(node, part)
             if index is None:
                 names = [str(x.get("name", x.get("id"))) for x in node if isinstance(x, dict)]
                 raise ScenarioError(
@@ -299,15 +300,6 @@ def apply_override(doc: YamlDoc, item: str) -> None:
                 [Problem(SET_ORIGIN, None, key, f"{'.'.join(parts[:i])!r} has no keys to set")]
             )
     doc.origins[tuple(loc)] = (SET_ORIGIN, None)  # type: ignore[assignment]
-
-
-def _find_item(items: list[Any], part: str) -> int | None:
-    for index, item in enumerate(items):
-        if isinstance(item, dict) and part in (item.get("name"), item.get("id")):
-            return index
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None
 
 
 class ParameterList(BaseModel):

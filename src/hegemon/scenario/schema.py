@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from hegemon.scenario.distributions import Param, is_param_field, param_bounds
+from hegemon.scenario.distributions import Param
+from hegemon.scenario.keypaths import settable_problem, value_problem
 
 Share = Param(0.0, 1.0)
 Positive = Param(0.0)
@@ -465,108 +466,3 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
                 if problem:
                     out.append((("events", i, "value"), problem))
     return out
-
-
-def settable_problem(s: Scenario, path: str) -> str | None:
-    """Why an event cannot set ``path`` (None if it can): it must name a numeric parameter."""
-    parts = path.split(".")
-    if parts[0] in ("actors", "relations"):
-        items = (
-            {a.name: a for a in s.actors}
-            if parts[0] == "actors"
-            else {r.id: r for r in s.relations}
-        )
-        if parts[1] not in items:
-            return f"unknown {parts[0][:-1]} {parts[1]!r} in path {path!r}"
-        obj: Any = items[parts[1]]
-    else:
-        obj = getattr(s, parts[0])
-        if obj is None:
-            return f"the scenario has no {parts[0]!r} section"
-    field = parts[-1]
-    info = type(obj).model_fields.get(field)
-    if info is None or not is_param_field(info) or isinstance(getattr(obj, field), dict):
-        return f"{path!r} is not a numeric parameter"
-    if field in INITIAL_CONDITIONS:
-        return f"{path!r} is an initial condition; an event cannot change it later"
-    return None
-
-
-def value_problem(s: Scenario, path: str, value: Any) -> str | None:
-    """Why ``value`` is outside the bounds of the parameter at ``path`` (None if inside)."""
-    parts = path.split(".")
-    if parts[0] in ("actors", "relations"):
-        items = list(s.actors) if parts[0] == "actors" else list(s.relations)
-        obj: Any = next(
-            x for x in items if parts[1] in (getattr(x, "name", None), getattr(x, "id", None))
-        )
-    else:
-        obj = getattr(s, parts[0])
-    bounds = param_bounds(type(obj).model_fields[parts[-1]])
-    try:
-        if bounds is not None:
-            bounds(value)
-    except ValueError as err:
-        return str(err)
-    return None
-
-
-# Parameters read once when the model starts; an event that set them would do nothing.
-INITIAL_CONDITIONS = {"gdp_busd", "military_budget_musd", "credibility", "credibility_memory"}
-
-
-def uncertain_parameters(s: Scenario) -> dict[str, Any]:
-    """Every parameter the scenario gives as a distribution, by key path."""
-    from hegemon.scenario.distributions import is_distribution
-
-    found: dict[str, Any] = {}
-
-    def walk(obj: BaseModel, path: str) -> None:
-        for field, info in type(obj).model_fields.items():
-            value = getattr(obj, field)
-            key = f"{path}.{field}" if path else field
-            if isinstance(value, BaseModel) and not is_distribution(value):
-                walk(value, key)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, BaseModel):
-                        label = getattr(item, "name", None) or getattr(item, "id", None)
-                        walk(item, f"{key}.{label}")
-            elif is_param_field(info):
-                items = value.items() if isinstance(value, dict) else [(None, value)]
-                for sub, v in items:
-                    if is_distribution(v):
-                        found[key if sub is None else f"{key}.{sub}"] = v
-
-    walk(s, "")
-    return found
-
-
-def parameter_problem(s: Scenario, path: str) -> str | None:
-    """Why ``path`` does not name a numeric parameter of the scenario (None if it does)."""
-    parts = path.split(".")
-    obj: Any = s
-    for i, part in enumerate(parts):
-        if isinstance(obj, list):
-            obj = next(
-                (x for x in obj if part in (getattr(x, "name", None), getattr(x, "id", None))),
-                None,
-            )
-            if obj is None:
-                return f"no item {part!r} in {'.'.join(parts[:i])!r}"
-        elif isinstance(obj, BaseModel):
-            info = type(obj).model_fields.get(part)
-            if info is None:
-                return f"{'.'.join(parts[: i + 1])!r} is not a key of the scenario"
-            if is_param_field(info):
-                value = getattr(obj, part)
-                rest = parts[i + 1 :]
-                if isinstance(value, dict) and len(rest) == 1 and rest[0] in value:
-                    return None
-                if not isinstance(value, dict) and not rest and value is not None:
-                    return None
-                return f"{path!r} is not a numeric parameter"
-            obj = getattr(obj, part)
-        else:
-            break
-    return f"{path!r} is not a numeric parameter"
