@@ -47,7 +47,14 @@ def test_every_option_in_the_readme_exists():
 
 @pytest.mark.parametrize(
     "module",
-    ["hegemon", "hegemon.api", "hegemon.scenario.loader", "hegemon.model.model"],
+    [
+        "hegemon",
+        "hegemon.api",
+        "hegemon.scenario.loader",
+        "hegemon.scenario.keypaths",
+        "hegemon.scenario.observables",
+        "hegemon.model.model",
+    ],
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

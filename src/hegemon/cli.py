@@ -342,9 +342,9 @@ def compare(
     """
     from hegemon.api import run as run_api
     from hegemon.comparison import Comparison
-    from hegemon.model.metrics import METRICS
     from hegemon.results import Results
     from hegemon.scenario.loader import load_scenario
+    from hegemon.scenario.observables import METRICS
 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:

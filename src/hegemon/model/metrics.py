@@ -1,8 +1,8 @@
-"""Metric names, defined once, and the recorder that writes them into preallocated arrays."""
+"""The recorder: writes the declared metrics (hegemon.scenario.observables) into
+preallocated arrays."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,40 +10,6 @@ import numpy as np
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
 
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    unit: str
-    actor: str  # what the actor column holds
-    target: str  # what the target column holds ("" when unused)
-    description: str
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in [
-        Metric("influence", "share 0..1", "power", "", "regional influence of the power"),
-        Metric("influence_over", "share 0..1", "power", "local state", "power's share in a state"),
-        Metric("trust", "0..1", "local state", "power", "the local state's trust in the power"),
-        Metric("credibility", "0..1", "power", "", "posterior mean of the power's honour rate"),
-        Metric("peacekeepers", "troops", "power", "", "troops the power has deployed"),
-        Metric("peacekeeping_cost_musd", "US$ m per week", "power", "", "peacekeeping cost"),
-        Metric("peacekeeping_cost_cum_musd", "US$ m", "power", "", "cumulative peacekeeping cost"),
-        Metric(
-            "regional_cost_cum_musd",
-            "US$ m",
-            "power",
-            "",
-            "all the power has spent on the region: peacekeeping, commitments, arms and aid",
-        ),
-        Metric("military_budget_musd", "US$ m per year", "actor", "", "military expenditure"),
-        Metric("gdp_busd", "US$ bn", "actor", "", "gross domestic product"),
-        Metric("territory", "share 0..1", "local state", "", "share of the disputed area held"),
-        Metric("ceasefire", "1 holding, 0 collapsed", "", "", "whether the ceasefire holds"),
-        Metric("clashes_cum", "count", "", "", "clashes since the start"),
-    ]
-}
 
 SeriesKey = tuple[str, str | None, str | None]  # (metric, actor, target)
 
