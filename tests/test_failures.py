@@ -248,16 +248,16 @@ def test_a_failure_while_drawing_figures_can_be_resumed(scenario, tmp_path, monk
     manifest is written last, so the .partial folder left behind does not pass for a
     complete results folder, and --resume finishes the run."""
 
-    def no_space(folder: Path, scenario: Any) -> None:
+    def no_space(results: Any, out: Path, formats: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "out"
-    monkeypatch.setattr(hegemon.api, "draw_figures", no_space)
+    monkeypatch.setattr(hegemon.api, "_run_figures", no_space)
     with pytest.raises(HegemonError, match="--resume"):
         hegemon.run(scenario, replicates=4, seed=SEED, chunk_size=CHUNK, out=out, figures=True)
     assert_nothing_looks_complete(out)
     monkeypatch.undo()
-    monkeypatch.setattr(hegemon.api, "draw_figures", lambda folder, scenario: None)
+    monkeypatch.setattr(hegemon.api, "_run_figures", lambda results, out, formats: None)
     resumed = hegemon.run(
         scenario, replicates=4, seed=SEED, chunk_size=CHUNK, out=out, resume=True, figures=True
     )

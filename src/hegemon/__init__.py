@@ -12,16 +12,33 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Results", "Scenario", "load_scenario", "run"]
+__all__ = [
+    "Comparison",
+    "Results",
+    "Scenario",
+    "compare",
+    "draw",
+    "load_scenario",
+    "run",
+    "save",
+    "sensitivity",
+    "sweep",
+]
 
 if TYPE_CHECKING:
-    from hegemon.api import run
-    from hegemon.results import Results
+    from hegemon.api import compare, draw, run, save, sensitivity, sweep
+    from hegemon.results import Comparison, Results
     from hegemon.scenario import Scenario, load_scenario
 
 _LAZY = {
     "run": "hegemon.api",
+    "compare": "hegemon.api",
+    "sweep": "hegemon.api",
+    "sensitivity": "hegemon.api",
+    "draw": "hegemon.api",
+    "save": "hegemon.api",
     "Results": "hegemon.results",
+    "Comparison": "hegemon.results",
     "Scenario": "hegemon.scenario",
     "load_scenario": "hegemon.scenario",
 }

@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -20,15 +20,20 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
 from hegemon.errors import HegemonError
 from hegemon.results import (
+    Comparison,
     Results,
+    SampleResults,
     check_target,
     make_manifest,
     move_into_place,
     now,
+    open_folder,
     scenario_yaml,
 )
 from hegemon.scenario.loader import load_scenario, with_overrides
 from hegemon.scenario.schema import Scenario
+
+Source = Scenario | str | Path
 
 Store = Literal["full", "summary"]
 
@@ -38,13 +43,115 @@ def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return outcomes.assign(regime=classify(outcomes, scenario))
 
 
-def draw_figures(folder: Path, scenario: Scenario) -> None:
-    """The standard figures of a results folder, from its tables."""
+def draw(
+    results: Results | Comparison | SampleResults | Path | str,
+    out: Path | str | None = None,
+    formats: tuple[str, ...] = ("png", "svg"),
+) -> list[Path]:
+    """Draw the figures of any results folder (a run, a comparison, a sweep or a sensitivity
+    analysis) from its tables alone, into ``out`` (default: the folder's ``figures/``).
+
+    >>> draw(run("baseline", replicates=10, seed=1, out=tmp / "r"))  # doctest: +SKIP
+    """
+    found = results if not isinstance(results, Path | str) else open_folder(results)
+    if out is None and found.path is None:
+        raise HegemonError("draw needs a folder to draw into (out=...)")
+    target = Path(out) if out is not None else Path(found.path) / "figures"  # type: ignore[arg-type]
+    if isinstance(found, Results):
+        return _run_figures(found, target, formats)
+    if isinstance(found, Comparison):
+        return _comparison_figures(found, target, formats)
+    return _sample_figures(found, target, formats)
+
+
+def _run_figures(results: Results, out: Path, formats: tuple[str, ...]) -> list[Path]:
     from hegemon.plots import draw_all
 
-    summary = pd.read_parquet(folder / "summary.parquet")
-    outcomes = pd.read_parquet(folder / "outcomes.parquet")
-    draw_all(summary, outcomes, folder / "figures", focal_power=scenario.focus.power)
+    return draw_all(
+        results.summary,
+        results.outcomes,
+        out,
+        formats=formats,
+        focal_power=results.scenario.focus.power,
+    )
+
+
+def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    """The comparison figures on shared axes, and the self-contained ``report.html`` beside
+    the figures' folder."""
+    from hegemon.analysis.compare import default_outcomes
+    from hegemon.plots.comparison import comparison_figures
+    from hegemon.plots.report import write_report
+
+    summary = comparison.summary
+    if comparison.metrics:
+        summary = summary[summary["metric"].isin([*comparison.metrics, "ceasefire"])]
+    focus = comparison.reference.scenario.focus
+    paired, regimes = comparison.paired, comparison.regimes
+    paths = comparison_figures(
+        summary,
+        comparison.outcomes,
+        paired,
+        out,
+        focal_power=focus.power,
+        end_columns=list(default_outcomes(focus)),
+        formats=formats,
+    )
+    scenarios = pd.DataFrame(
+        {
+            "name": comparison.names,
+            "title": [r.scenario.title for r in comparison.results],
+            "question": [r.scenario.question for r in comparison.results],
+        }
+    )
+    crn = (
+        "All scenarios ran with the same seed: replicate k draws the same random numbers "
+        "in every scenario (common random numbers), so differences are paired by replicate."
+        if comparison.common_random_numbers()
+        else "The scenarios ran with different seeds: differences are not paired."
+    )
+    names = comparison.names
+    write_report(
+        out.parent / "report.html",
+        title=f"{names[0]} compared with {', '.join(names[1:])}",
+        intro=crn,
+        scenarios=scenarios,
+        tables={
+            f"Paired differences against {names[0]} (95% intervals)": paired,
+            "Share of replicates in each outcome regime": regimes.reset_index(),
+        },
+        figures=[p for p in paths if p.suffix == ".png"],
+    )
+    return paths
+
+
+def _sample_figures(results: SampleResults, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    from hegemon.plots.sensitivity import draw_sensitivity
+
+    if results.kind == "sweep":
+        tables = {"sweep": results.table("sweep"), "params": results.parameters}
+    else:
+        tables = {str(results.method): results.table("indices")}
+    return draw_sensitivity(out, formats=formats, **tables)
+
+
+def save(
+    results: Results | Comparison,
+    path: Path | str,
+    *,
+    overwrite: bool = False,
+    figures: bool = True,
+) -> Path:
+    """Copy a run or a comparison to the folder ``path`` (atomically, never over an existing
+    folder unless ``overwrite``), with its figures unless ``figures=False``."""
+    return results.save(path, overwrite=overwrite, figures=_drawn(figures))
+
+
+def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
+    """The drawing step a folder's writer runs before moving it into place, if any."""
+    if not figures:
+        return None
+    return lambda results, folder: draw(results, folder / "figures")
 
 
 def partial_folder(out: Path) -> Path:
@@ -141,7 +248,7 @@ def run(
         ensemble.finish(len(blocks))
         ensemble.write_text("scenario.yaml", resolved)
         if figures:
-            draw_figures(work, scenario)
+            _run_figures(Results(work, manifest=manifest), work / "figures", ("png", "svg"))
         # the manifest last: a folder with a manifest is complete
         ensemble.write_text(
             "manifest.json",
@@ -162,3 +269,127 @@ def run(
         return results
     move_into_place(work, target, overwrite=overwrite)
     return Results(target)
+
+
+def is_results_folder(source: Source) -> bool:
+    """Whether ``source`` names a finished results folder rather than a scenario."""
+    return not isinstance(source, Scenario) and (Path(source) / "manifest.json").is_file()
+
+
+def compare(
+    sources: Sequence[Source],
+    replicates: int = 1000,
+    seed: int = 0,
+    *,
+    out: Path | str,
+    overrides: Sequence[str] = (),
+    allow_outside: bool = False,
+    overwrite: bool = False,
+    figures: bool = True,
+    metrics: Sequence[str] | None = None,
+    **engine: Any,
+) -> Comparison:
+    """Run every scenario of ``sources`` (scenarios, files, bundled names, or existing
+    results folders, which are read, not rerun) with common random numbers, and write the
+    comparison folder ``out``: a run folder each, paired differences against the first,
+    regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
+    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``)."""
+    target = Path(out)
+    check_target(target, overwrite=overwrite)
+    specs = {
+        i: source
+        if isinstance(source, Scenario)
+        else load_scenario(source, overrides, allow_outside=allow_outside)
+        for i, source in enumerate(sources)
+        if not is_results_folder(source)
+    }
+    results = [
+        run(specs[i], replicates, seed, store="summary", **engine)
+        if i in specs
+        else Results(source)
+        for i, source in enumerate(sources)
+    ]
+    comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+    comparison.save(target, overwrite=overwrite, figures=_drawn(figures))
+    return Comparison.load(target)
+
+
+def sweep(
+    scenario: Source,
+    grid: dict[str, Any],
+    replicates: int = 200,
+    seed: int = 0,
+    *,
+    out: Path | str,
+    overrides: Sequence[str] = (),
+    allow_outside: bool = False,
+    overwrite: bool = False,
+    figures: bool = True,
+    command: str | None = None,
+    **engine: Any,
+) -> SampleResults:
+    """Sweep one or two parameters (``grid``: key path to its values) and write the sweep
+    folder ``out``; every grid point is an ensemble with common random numbers."""
+    from hegemon.analysis.sensitivity import sweep as sweep_table
+
+    spec = _scenario(scenario, overrides, allow_outside)
+    check_target(Path(out), overwrite=overwrite)
+    table = sweep_table(spec, grid, replicates, seed, **engine)
+    return SampleResults.save(
+        out,
+        "sweep",
+        spec,
+        {"sweep": table},
+        overwrite=overwrite,
+        figures=_drawn(figures),
+        seed=seed,
+        replicates=replicates,
+        command=command,
+        parameters={k: [float(x) for x in v] for k, v in grid.items()},
+    )
+
+
+def sensitivity(
+    scenario: Source,
+    method: str = "morris",
+    *,
+    out: Path | str,
+    params: Sequence[str] | dict[str, Sequence[float]] | None = None,
+    n: int | None = None,
+    replicates: int = 20,
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    allow_outside: bool = False,
+    overwrite: bool = False,
+    figures: bool = True,
+    command: str | None = None,
+    **engine: Any,
+) -> SampleResults:
+    """Morris or Sobol' sensitivity analysis (SALib) of the scenario's outputs, written to
+    the sensitivity folder ``out`` (indices, per-sample table, figures)."""
+    from hegemon.analysis.sensitivity import sensitivity as sensitivity_tables
+
+    spec = _scenario(scenario, overrides, allow_outside)
+    check_target(Path(out), overwrite=overwrite)
+    indices, samples = sensitivity_tables(
+        spec, method, params=params, n=n, replicates=replicates, seed=seed, **engine
+    )
+    return SampleResults.save(
+        out,
+        "sensitivity",
+        spec,
+        {"indices": indices, "samples": samples},
+        overwrite=overwrite,
+        figures=_drawn(figures),
+        seed=seed,
+        replicates=replicates,
+        command=command,
+        method=method,
+        samples=len(samples),
+    )
+
+
+def _scenario(source: Source, overrides: Sequence[str], allow_outside: bool) -> Scenario:
+    if isinstance(source, Scenario):
+        return with_overrides(source, overrides)
+    return load_scenario(source, overrides, allow_outside=allow_outside)

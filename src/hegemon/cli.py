@@ -286,16 +286,16 @@ def run(
 )
 @friendly
 def plot(folder: Path, out: Path | None) -> None:
-    """Redraw the figures of a results FOLDER from its tables alone.
+    """Redraw the figures of a results FOLDER (a run, a comparison, a sweep or a
+    sensitivity analysis) from its tables alone.
 
     \b
     Example:
       hegemon plot results/baseline-20201110-000000
     """
-    from hegemon.results import Results
+    from hegemon.api import draw
 
-    results = Results.load(folder)
-    for path in results.figures(out or folder / "figures"):
+    for path in draw(folder, out):
         click.echo(str(path))
 
 
@@ -340,10 +340,8 @@ def compare(
       hegemon compare baseline no_peacekeepers russia_assertive turkey_restrained \\
           russia_overstretched -r 1000 -o results/counterfactuals
     """
-    from hegemon.api import run as run_api
-    from hegemon.comparison import Comparison
-    from hegemon.results import Results
-    from hegemon.scenario.loader import load_scenario
+    from hegemon.api import compare as compare_api
+    from hegemon.api import is_results_folder
     from hegemon.scenario.observables import METRICS
 
     unknown = [m for m in metrics if m not in METRICS]
@@ -352,42 +350,31 @@ def compare(
             f"unknown metric {unknown[0]!r} (expected one of: {', '.join(METRICS)})",
             param_hint="--metric",
         )
-    target = out or default_out("compare")
-    if target.exists() and not force:
-        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
-    specs = {
-        name: load_scenario(name, overrides, allow_outside=allow_outside)
-        for name in scenarios
-        if not (Path(name) / "manifest.json").is_file()
-    }
-    results = []
-    bar = progress_bar(replicates * len(specs), "compare", quiet)
+    to_run = sum(not is_results_folder(name) for name in scenarios)
+    bar = progress_bar(replicates * to_run, "compare", quiet)
     with bar, executor_for(scheduler) as pool:
-        for name in scenarios:
-            if name not in specs:
-                results.append(Results.load(name))
-                continue
-            results.append(
-                run_api(
-                    specs[name],
-                    replicates,
-                    seed,
-                    store="summary",
-                    workers=workers or default_workers(),
-                    chunk_size=chunk_size,
-                    executor=pool,
-                    progress=bar.update,
-                    command=command_line(),
-                )
-            )
-    comparison = Comparison(results, metrics=list(metrics) or None)
+        comparison = compare_api(
+            scenarios,
+            replicates,
+            seed,
+            out=out or default_out("compare"),
+            overrides=overrides,
+            allow_outside=allow_outside,
+            overwrite=force,
+            figures=not no_figures,
+            metrics=metrics,
+            workers=workers or default_workers(),
+            chunk_size=chunk_size,
+            executor=pool,
+            progress=bar.update,
+            command=command_line(),
+        )
     if not comparison.common_random_numbers():
         click.echo(
             "warning: the scenarios ran with different seeds; differences are not "
             "paired by replicate",
             err=True,
         )
-    path = comparison.save(target, overwrite=force, figures=not no_figures)
     if not quiet:
         table = comparison.paired[["scenario", "label", "mean_diff", "ci_low", "ci_high"]]
         with pd_display():
@@ -396,7 +383,7 @@ def compare(
                 f"{table.to_string(index=False, float_format=lambda x: f'{x:.3f}')}\n",
                 err=True,
             )
-    click.echo(str(path))
+    click.echo(str(comparison.path))
 
 
 @cli.command()
@@ -441,41 +428,31 @@ def sweep(
           --param relations.peacekeeping.troops=0:4000:5
     """
     from hegemon.analysis.sensitivity import parse_grid
-    from hegemon.analysis.sensitivity import sweep as sweep_api
-    from hegemon.scenario.loader import load_scenario
+    from hegemon.api import sweep as sweep_api
 
-    spec = load_scenario(scenario, overrides, allow_outside=allow_outside)
     points = dict(parse_grid(g) for g in grid)
     if len(points) != len(grid) or len(points) > 2:
         raise click.UsageError("give one or two different --param")
     target = out or default_out("sweep")
     total = replicates * math.prod(len(v) for v in points.values())
     with progress_bar(total, "sweep", quiet) as bar, executor_for(scheduler) as pool:
-        table = sweep_api(
-            spec,
+        results = sweep_api(
+            scenario,
             points,
             replicates,
             seed,
+            out=target,
+            overrides=overrides,
+            allow_outside=allow_outside,
+            overwrite=force,
+            figures=not no_figures,
+            command=command_line(),
             workers=workers or default_workers(),
             executor=pool,
             chunk_size=chunk_size,
             progress=bar.update,
         )
-    with atomic_output(target, force) as folder:
-        table.to_parquet(folder / "sweep.parquet", index=False)
-        table.to_csv(folder / "sweep.csv", index=False)
-        write_run_files(
-            folder,
-            spec,
-            command="sweep",
-            seed=seed,
-            replicates=replicates,
-            parameters={k: v.tolist() for k, v in points.items()},
-        )
-        if not no_figures:
-            from hegemon.plots.sensitivity import draw_sensitivity
-
-            draw_sensitivity(folder / "figures", sweep=table, params=list(points))
+    table = results.table("sweep")
     if not quiet:
         shown = table[[*points, "output", "mean", "q05", "q95"]]
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
@@ -540,7 +517,7 @@ def sensitivity(
       hegemon sensitivity baseline --method sobol -n 512 -r 20 --params my-params.yaml
     """
     from hegemon.analysis.sensitivity import parameter_ranges, sample_count
-    from hegemon.analysis.sensitivity import sensitivity as sensitivity_api
+    from hegemon.api import sensitivity as sensitivity_api
     from hegemon.scenario.loader import load_scenario, read_parameter_list
 
     spec = load_scenario(scenario, overrides, allow_outside=allow_outside)
@@ -551,66 +528,29 @@ def sensitivity(
     dims = len(parameter_ranges(spec, params))
     total = sample_count(method, samples, dims) * replicates
     with progress_bar(total, method, quiet) as bar, executor_for(scheduler) as pool:
-        indices, table = sensitivity_api(
+        results = sensitivity_api(
             spec,
             method,
+            out=target,
             params=params,
             n=samples,
             replicates=replicates,
             seed=seed,
+            overwrite=force,
+            figures=not no_figures,
+            command=command_line(),
             workers=workers or default_workers(),
             executor=pool,
             chunk_size=chunk_size,
             progress=bar.update,
         )
-    with atomic_output(target, force) as folder:
-        indices.to_parquet(folder / "indices.parquet", index=False)
-        indices.to_csv(folder / "indices.csv", index=False)
-        table.to_parquet(folder / "samples.parquet", index=False)
-        write_run_files(
-            folder,
-            spec,
-            command=f"sensitivity {method}",
-            seed=seed,
-            replicates=replicates,
-            samples=len(table),
-        )
-        if not no_figures:
-            from hegemon.plots.sensitivity import draw_sensitivity
-
-            draw_sensitivity(folder / "figures", **{method: indices})
+    indices = results.table("indices")
     if not quiet:
         key = "mu_star" if method == "morris" else "ST"
         top = indices.groupby("output", sort=False).head(5)[["output", "parameter", key]]
         click.echo(f"Most influential parameters ({key}):", err=True)
         click.echo(top.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
     click.echo(str(target))
-
-
-@contextlib.contextmanager
-def atomic_output(target: Path, force: bool) -> Iterator[Path]:
-    from hegemon.results import atomic_folder
-
-    with atomic_folder(target, overwrite=force) as folder:
-        yield folder
-
-
-def write_run_files(folder: Path, scenario: Any, **extra: Any) -> None:
-    """The manifest and the resolved scenario beside a sweep's or an analysis's tables."""
-    import json
-
-    from hegemon.results import make_manifest, now, scenario_yaml
-
-    manifest = make_manifest(
-        scenario,
-        seed=extra.get("seed", 0),
-        replicates=extra.get("replicates", 0),
-        store="summary",
-        command=None,
-    )
-    manifest.update(extra, end_time=now())
-    (folder / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 @cli.command()

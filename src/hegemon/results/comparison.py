@@ -7,8 +7,8 @@ axes, and ``report.html``: one self-contained page to send to a colleague.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,15 +16,18 @@ import pandas as pd
 from hegemon.analysis.compare import default_outcomes, paired_differences
 from hegemon.analysis.regimes import regime_shares
 from hegemon.errors import HegemonError
-from hegemon.results import Results, atomic_folder, now
+from hegemon.results.folder import atomic_folder, read_manifest, write_manifest
+from hegemon.results.run import Results
 
 
 @dataclass
 class Comparison:
-    """Results of several scenarios; the first is the reference."""
+    """Results of several scenarios; the first is the reference. ``metrics``: the metrics its
+    figures overlay (None: all)."""
 
     results: list[Results]
     metrics: list[str] | None = None
+    path: Path | None = field(default=None, compare=False)
 
     @property
     def reference(self) -> Results:
@@ -65,27 +68,46 @@ class Comparison:
         """Whether every scenario ran with the same seed (replicate k shares its draws)."""
         return len({r.manifest.get("seed") for r in self.results}) == 1
 
-    def save(self, path: Path | str, *, overwrite: bool = False, figures: bool = True) -> Path:
-        """Write the comparison folder atomically; refuse to replace one unless ``overwrite``."""
+    @classmethod
+    def load(cls, path: Path | str) -> Comparison:
+        """Read a comparison folder: its runs, in the order they were compared."""
+        manifest = read_manifest(Path(path), "compare")
+        comparison = cls(
+            [Results(Path(path) / f) for f in manifest["folders"]], metrics=manifest.get("metrics")
+        )
+        comparison.path = Path(path)
+        return comparison
+
+    def save(
+        self,
+        path: Path | str,
+        *,
+        overwrite: bool = False,
+        figures: Callable[[Comparison, Path], None] | None = None,
+    ) -> Path:
+        """Write the comparison folder atomically; refuse to replace one unless ``overwrite``.
+        ``figures(comparison, folder)``, when given, draws into the folder before it is moved
+        into place (so a folder with figures is whole)."""
         with atomic_folder(Path(path), overwrite=overwrite) as tmp:
             for result, folder in zip(self.results, self._folders(), strict=True):
-                result.save(tmp / folder, figures=figures)
+                result.save(tmp / folder)
             paired, regimes = self.paired, self.regimes
             paired.to_parquet(tmp / "paired_differences.parquet", index=False)
             paired.to_csv(tmp / "paired_differences.csv", index=False)
             regimes.to_csv(tmp / "regime_shares.csv")
-            if figures:
-                self._figures_and_report(tmp, paired, regimes)
+            if figures is not None:
+                figures(self, tmp)
             manifest = {
+                "kind": "compare",
                 "scenarios": self.names,
                 "folders": self._folders(),
                 "reference": self.reference.name,
                 "seeds": [r.manifest.get("seed") for r in self.results],
                 "replicates": [r.manifest.get("replicates") for r in self.results],
                 "common_random_numbers": self.common_random_numbers(),
-                "created": now(),
+                "metrics": self.metrics,
             }
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            write_manifest(tmp, manifest)
         return Path(path)
 
     def _folders(self) -> list[str]:
@@ -96,49 +118,6 @@ class Comparison:
             seen[name] = seen.get(name, 0) + 1
             out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
         return out
-
-    def _figures_and_report(
-        self, folder: Path, paired: pd.DataFrame, regimes: pd.DataFrame
-    ) -> None:
-        from hegemon.plots.comparison import comparison_figures
-        from hegemon.plots.report import write_report
-
-        summary = self.summary
-        if self.metrics:
-            summary = summary[summary["metric"].isin([*self.metrics, "ceasefire"])]
-        focus = self.reference.scenario.focus
-        paths = comparison_figures(
-            summary,
-            self.outcomes,
-            paired,
-            folder / "figures",
-            focal_power=focus.power,
-            end_columns=list(default_outcomes(focus)),
-        )
-        scenarios = pd.DataFrame(
-            {
-                "name": self.names,
-                "title": [r.scenario.title for r in self.results],
-                "question": [r.scenario.question for r in self.results],
-            }
-        )
-        crn = (
-            "All scenarios ran with the same seed: replicate k draws the same random numbers "
-            "in every scenario (common random numbers), so differences are paired by replicate."
-            if self.common_random_numbers()
-            else "The scenarios ran with different seeds: differences are not paired."
-        )
-        write_report(
-            folder / "report.html",
-            title=f"{self.reference.name} compared with {', '.join(self.names[1:])}",
-            intro=crn,
-            scenarios=scenarios,
-            tables={
-                f"Paired differences against {self.reference.name} (95% intervals)": paired,
-                "Share of replicates in each outcome regime": regimes.reset_index(),
-            },
-            figures=[p for p in paths if p.suffix == ".png"],
-        )
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

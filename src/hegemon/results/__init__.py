@@ -1,0 +1,35 @@
+"""Results folders, written and read in one place: runs, comparisons, sweeps and
+sensitivity analyses (schema in docs/results.md)."""
+
+from hegemon.results.comparison import Comparison
+from hegemon.results.folder import (
+    KINDS,
+    atomic_folder,
+    check_target,
+    kind_of,
+    make_manifest,
+    move_into_place,
+    now,
+    read_manifest,
+    scenario_yaml,
+    write_manifest,
+)
+from hegemon.results.run import Results
+from hegemon.results.samples import SampleResults, open_folder
+
+__all__ = [
+    "KINDS",
+    "Comparison",
+    "Results",
+    "SampleResults",
+    "atomic_folder",
+    "check_target",
+    "kind_of",
+    "make_manifest",
+    "move_into_place",
+    "now",
+    "open_folder",
+    "read_manifest",
+    "scenario_yaml",
+    "write_manifest",
+]

@@ -1,0 +1,193 @@
+"""The results floor: every results folder is written and recognised here.
+
+A folder is written beside its target and renamed into place when complete, so a folder
+that exists is always whole; its ``manifest.json`` is written last and says the folder's
+``kind``: ``run`` (one scenario's tables), ``compare`` (several runs and their paired
+differences), ``sweep`` or ``sensitivity`` (tables over parameter samples).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from hegemon.errors import HegemonError
+from hegemon.scenario.schema import Scenario
+
+Kind = Literal["run", "compare", "sweep", "sensitivity"]
+KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity")
+TABLES = ("summary", "timeseries", "events", "outcomes")
+DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "click")
+# the table that tells a folder's kind where its manifest does not (folders of version 0.1)
+_KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
+    ("paired_differences.parquet", "compare"),
+    ("sweep.parquet", "sweep"),
+    ("indices.parquet", "sensitivity"),
+    ("summary.parquet", "run"),
+)
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The resolved scenario as YAML text (what the sha256 in the manifest is taken of):
+    ``extends:`` is already applied, so the text stands alone."""
+    data = scenario.model_dump(mode="json", exclude_none=True, exclude={"extends"})
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def kind_of(path: Path) -> Kind:
+    """The kind of the results folder at ``path``, from its manifest."""
+    return read_manifest(path)["kind"]
+
+
+def read_manifest(path: Path, kind: Kind | None = None) -> dict[str, Any]:
+    """The manifest of the results folder at ``path`` (with its ``kind``); refuse a folder
+    without one, or of another kind than ``kind``."""
+    file = Path(path) / "manifest.json"
+    if not file.is_file():
+        raise HegemonError(f"{path}: not a results folder (no manifest.json)")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise HegemonError(f"{file}: not a hegemon manifest (unreadable JSON)") from None
+    if not isinstance(manifest, dict):
+        raise HegemonError(f"{file}: not a hegemon manifest (expected a JSON object)")
+    if "kind" not in manifest:
+        found = next((k for name, k in _KIND_MARKERS if (Path(path) / name).exists()), None)
+        if found is None:
+            raise HegemonError(f"{path}: incomplete results folder (no summary.parquet)")
+        manifest["kind"] = found
+    if kind is not None and manifest["kind"] != kind:
+        raise HegemonError(f"{path}: a {manifest['kind']} folder, not a {kind} folder")
+    return manifest
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` (last: a folder with a manifest is complete)."""
+    text = json.dumps(dict(manifest, end_time=now()), indent=2) + "\n"
+    (folder / "manifest.json").write_text(text, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``target``; when the block ends without error,
+    rename it to ``target`` (replacing it only if ``overwrite``); on error remove it. So a
+    folder at ``target`` is always complete."""
+    check_target(target, overwrite=overwrite)
+    staging = staging_folder(target)
+    try:
+        yield staging
+        move_into_place(staging, target, overwrite=overwrite)
+    except OSError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise HegemonError(f"{target}: cannot write: {err.strerror or err}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def check_target(target: Path, *, overwrite: bool) -> None:
+    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``."""
+    if target.is_symlink():
+        raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
+    if target.exists() and not overwrite:
+        raise HegemonError(
+            f"{target}: already exists; choose another folder or pass --force to replace it"
+        )
+
+
+def staging_folder(target: Path) -> Path:
+    """An empty temporary folder beside ``target``, on the same file system."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as err:
+        raise HegemonError(
+            f"{target.parent}: cannot create the results folder: {err.strerror or err}"
+        ) from None
+
+
+def move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
+    """Rename a complete ``staging`` folder to ``target``, replacing it if ``overwrite``."""
+    if target.exists():
+        if not overwrite:
+            raise HegemonError(f"{target}: already exists")
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        os.replace(target, trash / target.name)
+        os.replace(staging, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def make_manifest(
+    scenario: Scenario,
+    *,
+    kind: Kind = "run",
+    seed: int,
+    replicates: int,
+    store: str,
+    command: str | None,
+    resolved: str | None = None,
+) -> dict[str, Any]:
+    """Everything needed to reproduce a run and to know what produced it (``resolved``: the
+    scenario's YAML text, if already made)."""
+    return {
+        "kind": kind,
+        "scenario": scenario.name,
+        "scenario_sha256": hashlib.sha256(
+            (resolved or scenario_yaml(scenario)).encode()
+        ).hexdigest(),
+        "seed": seed,
+        "replicates": replicates,
+        "store": store,
+        "start": scenario.start.isoformat(),
+        "end": scenario.end.isoformat(),
+        "steps": scenario.steps,
+        "step": scenario.step,
+        "versions": dict(versions()),
+        "git_commit": git_commit(),
+        "command": command if command is not None else " ".join(sys.argv),
+        "start_time": now(),
+    }
+
+
+@functools.cache
+def versions() -> dict[str, str | None]:
+    """The versions of Python, hegemon and its dependencies (read once per process)."""
+    found: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for dist in ("hegemon", *DEPENDENCIES):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = None
+    return found
+
+
+def git_commit() -> str | None:
+    """The commit of the hegemon source tree, when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,0 +1,117 @@
+"""Folders of tables over parameter samples: sweeps and sensitivity analyses, and the one
+function that opens any kind of results folder.
+
+A sweep folder holds ``sweep.parquet``/``.csv`` (one row per grid point and output); a
+sensitivity folder holds ``indices.parquet``/``.csv`` and ``samples.parquet`` (one row per
+sample); both hold the resolved ``scenario.yaml``, ``figures/`` and ``manifest.json``, whose
+``parameters`` (a sweep's grid) and ``method`` (a sensitivity analysis's) say how to read them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hegemon.results.comparison import Comparison
+from hegemon.results.folder import (
+    Kind,
+    atomic_folder,
+    kind_of,
+    make_manifest,
+    read_manifest,
+    scenario_yaml,
+    write_manifest,
+)
+from hegemon.results.run import Results
+from hegemon.scenario.schema import Scenario
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "sweep": ("sweep",),
+    "sensitivity": ("indices", "samples"),
+}
+CSV = {"sweep", "indices"}  # tables also written as CSV, for spreadsheets
+
+
+class SampleResults:
+    """A sweep or sensitivity folder, read lazily: ``tables["sweep"]`` (a sweep) or
+    ``tables["indices"]`` and ``tables["samples"]`` (a sensitivity analysis)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.manifest: dict[str, Any] = read_manifest(self.path)
+        self.kind: Kind = self.manifest["kind"]
+        if self.kind not in TABLES:
+            raise ValueError(f"{self.path}: a {self.kind} folder, not a sweep or sensitivity")
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            self._tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
+        return self._tables[name]
+
+    @property
+    def scenario(self) -> Scenario:
+        from hegemon.scenario.loader import validate
+        from hegemon.scenario.yamldoc import read_yaml
+
+        return validate(read_yaml(self.path / "scenario.yaml"))
+
+    @property
+    def parameters(self) -> list[str]:
+        """The key paths varied: a sweep's grid, or the analysed parameters."""
+        if self.kind == "sweep":
+            return list(self.manifest["parameters"])
+        return list(dict.fromkeys(self.table("indices")["parameter"].astype(str)))
+
+    @property
+    def method(self) -> str | None:
+        """``morris`` or ``sobol`` for a sensitivity analysis."""
+        return self.manifest.get("method")
+
+    @classmethod
+    def save(
+        cls,
+        path: Path | str,
+        kind: Kind,
+        scenario: Scenario,
+        tables: dict[str, pd.DataFrame],
+        *,
+        overwrite: bool = False,
+        figures: Any = None,
+        **manifest: Any,
+    ) -> SampleResults:
+        """Write a sweep or sensitivity folder atomically (``figures(results, folder)`` draws
+        into it before it is moved into place); ``manifest`` adds to the manifest."""
+        expected = set(TABLES[kind])
+        if set(tables) != expected:
+            raise ValueError(f"a {kind} folder holds {sorted(expected)}, got {sorted(tables)}")
+        with atomic_folder(Path(path), overwrite=overwrite) as folder:
+            for name, table in tables.items():
+                table.to_parquet(folder / f"{name}.parquet", index=False)
+                if name in CSV:
+                    table.to_csv(folder / f"{name}.csv", index=False)
+            (folder / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+            info = make_manifest(
+                scenario,
+                kind=kind,
+                seed=manifest.pop("seed", 0),
+                replicates=manifest.pop("replicates", 0),
+                store="summary",
+                command=manifest.pop("command", None),
+            )
+            write_manifest(folder, info | manifest)
+            if figures is not None:
+                figures(cls(folder), folder)
+        return cls(path)
+
+
+def open_folder(path: Path | str) -> Results | Comparison | SampleResults:
+    """Any results folder, by the kind its manifest gives."""
+    kind = kind_of(Path(path))
+    if kind == "run":
+        return Results(path)
+    if kind == "compare":
+        return Comparison.load(path)
+    return SampleResults(path)
