@@ -308,3 +308,32 @@ def test_real_process(tmp_path):
     assert "Traceback" not in failed.stderr
     assert failed.stdout == ""
     assert not (tmp_path / "never").exists()
+
+
+@pytest.fixture(scope="module")
+def compare_and_sweep_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A comparison, a sweep and a sensitivity folder, written without figures."""
+    root = tmp_path_factory.mktemp("kinds")
+    commands = {
+        "compare": ("compare", "baseline", "no_peacekeepers", "-r", "8"),
+        "sweep": ("sweep", "baseline", "--param", "actors.Russia.resolve=0:1:2", "-r", "4"),
+        "sensitivity": ("sensitivity", "baseline", "-n", "2", "-r", "2"),
+    }
+    for kind, args in commands.items():
+        result = invoke(*args, *IN_PROCESS, "-q", "--no-figures", "-o", root / kind)
+        assert result.exit_code == 0, result.output + result.stderr
+    return {kind: root / kind for kind in commands}
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep", "sensitivity"])
+def test_every_folder_says_its_kind_and_plot_redraws_it(compare_and_sweep_folders, kind):
+    folder = compare_and_sweep_folders[kind]
+    assert manifest(folder)["kind"] == kind
+    assert not (folder / "figures").exists()
+    result = invoke("plot", folder)
+    assert result.exit_code == 0, result.stderr
+    drawn = [Path(line) for line in result.stdout.split()]
+    assert drawn and all(p.is_file() and p.parent == folder / "figures" for p in drawn)
+    if kind == "compare":
+        assert (folder / "report.html").is_file()
+        assert {manifest(folder / f)["kind"] for f in manifest(folder)["folders"]} == {"run"}

@@ -10,22 +10,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hegemon.scenario.observables import OUTCOMES, OutcomeColumn
 from hegemon.scenario.schema import Focus
 
 Z95 = 1.959963984540054
 
 
+def phrase(column: OutcomeColumn) -> str:
+    """An outcome's label as a phrase in a table: lower case, with the unit of a level and
+    ``(share)`` for a binary outcome."""
+    text = column.label[:1].lower() + column.label[1:]
+    if column.outcome.kind == "level":
+        return f"{text} ({column.unit})"
+    return f"{text} (share)" if column.outcome.kind == "binary" else text
+
+
 def default_outcomes(focus: Focus) -> dict[str, str]:
-    """The outcome columns compared by default, with their labels."""
+    """The outcome columns compared by default, with their labels: the focal power's and
+    its rival's change in influence, its ally's change in trust, its spending and
+    peacekeeping cost, and the ceasefire's survival."""
     p, rival, ally = focus.power, focus.rival, focus.ally
-    return {
-        f"influence_change__{p}": f"change in {p}'s influence",
-        f"influence_change__{rival}": f"change in {rival}'s influence",
-        f"trust_change__{ally}__{p}": f"change in {ally}'s trust in {p}",
-        f"regional_cost_cum_musd__{p}": f"{p}'s regional spending (US$ m)",
-        f"peacekeeping_cost_cum_musd__{p}": f"{p}'s peacekeeping cost (US$ m)",
-        "ceasefire_held": "ceasefire holding at the horizon (share)",
-    }
+    picks = [
+        OutcomeColumn(OUTCOMES["influence_change"], p),
+        OutcomeColumn(OUTCOMES["influence_change"], rival),
+        OutcomeColumn(OUTCOMES["trust_change"], ally, p),
+        OutcomeColumn(OUTCOMES["regional_cost_cum_musd"], p),
+        OutcomeColumn(OUTCOMES["peacekeeping_cost_cum_musd"], p),
+        OutcomeColumn(OUTCOMES["ceasefire_held"]),
+    ]
+    return {c.name: phrase(c) for c in picks}
 
 
 def paired_differences(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hegemon.scenario.observables import OUTCOMES
 from hegemon.scenario.schema import Peacekeeping, Scenario
 
 REGIMES = ("managed_decline", "consolidation", "erosion", "retreat", "collapse")
@@ -29,17 +30,20 @@ def classify(outcomes: pd.DataFrame, scenario: Scenario) -> pd.Series:
     keeps_peace = any(m.sponsor == p for m in scenario.relations_of(Peacekeeping))
     n = len(outcomes)
 
-    def col(name: str, default: float = np.nan) -> np.ndarray:
+    def col(
+        outcome: str, actor: str | None = None, target: str | None = None, default: float = np.nan
+    ) -> np.ndarray:
+        name = OUTCOMES[outcome].column(actor, target)
         return outcomes[name].to_numpy() if name in outcomes else np.full(n, default)
 
-    collapsed = ~col("ceasefire_held", True).astype(bool)
-    deployed = col(f"peacekeepers_start__{p}", 0.0) > 0
-    retreated = deployed & (col(f"peacekeepers_end__{p}", 0.0) <= 0)
-    fell = col(f"influence_change__{p}") < 0
+    collapsed = ~col("ceasefire_held", default=True).astype(bool)
+    deployed = col("peacekeepers_start", p, default=0.0) > 0
+    retreated = deployed & (col("peacekeepers_end", p, default=0.0) <= 0)
+    fell = col("influence_change", p) < 0
     cost = "peacekeeping_cost_cum_musd" if keeps_peace else "regional_cost_cum_musd"
-    paid = col(f"{cost}__{p}", 0.0) > 0
-    ally_lost = col(f"trust_change__{ally}__{p}") < 0
-    rival_up = col(f"influence_change__{rival}") > 0
+    paid = col(cost, p, default=0.0) > 0
+    ally_lost = col("trust_change", ally, p) < 0
+    rival_up = col("influence_change", rival) > 0
     regime = np.select(
         [collapsed, retreated, ~fell, paid & ally_lost & rival_up],
         ["collapse", "retreat", "consolidation", "managed_decline"],

@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hegemon.analysis.compare import phrase
 from hegemon.analysis.regimes import classify
 from hegemon.ensemble.samples import evaluate_samples
 from hegemon.errors import HegemonError, ScenarioError
 from hegemon.scenario.distributions import Normal
 from hegemon.scenario.keypaths import parameter_problem, uncertain_parameters
 from hegemon.scenario.loader import with_overrides
+from hegemon.scenario.observables import OUTCOMES, OutcomeColumn
 from hegemon.scenario.schema import Scenario
 
 Z = {0.05: -1.6448536269514722, 0.25: -0.6744897501960817}
@@ -52,23 +54,15 @@ def outputs(scenario: Scenario) -> list[Output]:
     """The outputs analysed: the focal power's change in influence, its ally's change in
     trust, the ceasefire's survival at the horizon, the share of managed decline."""
     p, ally = scenario.focus.power, scenario.focus.ally
-    out = [
-        Output(
-            f"influence_change__{p}",
-            f"influence_change__{p}",
-            f"change in {p}'s influence",
-            False,
-        ),
-        Output(
-            f"trust_change__{ally}__{p}",
-            f"trust_change__{ally}__{p}",
-            f"change in {ally}'s trust in {p}",
-            False,
-        ),
+    picks = [
+        OutcomeColumn(OUTCOMES["influence_change"], p),
+        OutcomeColumn(OUTCOMES["trust_change"], ally, p),
     ]
+    out = [Output(c.name, c.name, phrase(c), False) for c in picks]
     if scenario.conflict is not None:
+        held = OUTCOMES["ceasefire_held"]
         out.append(
-            Output("ceasefire_survival", "ceasefire_held", "ceasefire holding at horizon", True)
+            Output("ceasefire_survival", held.column(), "ceasefire holding at horizon", True)
         )
     out.append(Output("managed_decline_share", "managed_decline", "share of managed decline", True))
     return out
