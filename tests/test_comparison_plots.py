@@ -16,7 +16,9 @@ import hegemon
 from hegemon.plots import comparison as cmp
 from hegemon.plots import report as rp
 from hegemon.plots import style as st
+from hegemon.scenario import load_scenario
 
+BASELINE = load_scenario("baseline")  # declares the outcomes' labels and units; its focus
 SCENARIOS = ("status_quo", "no_peacekeepers", "assertive")  # reference first, not A-Z
 REPLICATES = 60
 END_COLUMNS = [
@@ -139,7 +141,9 @@ def paired() -> pd.DataFrame:
 def written(summary, outcomes, paired, tmp_path_factory) -> tuple[Path, list[Path]]:
     """The comparison figures, drawn once for the module (PNG and SVG)."""
     folder = tmp_path_factory.mktemp("comparison") / "figs"
-    return folder, cmp.comparison_figures(summary, outcomes, paired, folder)
+    return folder, cmp.comparison_figures(
+        summary, outcomes, paired, folder, focal_power="Russia", scenario=BASELINE
+    )
 
 
 def _title(fig: Figure) -> str:
@@ -159,7 +163,7 @@ def _yticks(ax) -> list[str]:
 
 
 def test_end_state_figure_panels_order_and_title(outcomes: pd.DataFrame) -> None:
-    fig = cmp.end_state_figure(outcomes, END_COLUMNS)
+    fig = cmp.end_state_figure(outcomes, END_COLUMNS, scenario=BASELINE)
     axes = _panels(fig)
     assert len(axes) == len(END_COLUMNS)
     titles = [ax.get_title(loc="left") for ax in axes]
@@ -194,7 +198,7 @@ def test_end_state_figure_custom_labels_and_categorical_scenarios(outcomes) -> N
 
 
 def test_end_state_figure_far_outlier_keeps_the_boxes_readable(outcomes) -> None:
-    fig = cmp.end_state_figure(outcomes, ["regional_cost_cum_musd__Russia"])
+    fig = cmp.end_state_figure(outcomes, ["regional_cost_cum_musd__Russia"], scenario=BASELINE)
     (ax,) = _panels(fig)
     assert ax.get_xlim()[1] < 20000.0  # the outlier does not set the scale ...
     legend_texts = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
@@ -211,19 +215,21 @@ def test_end_state_figure_rejects_bad_input(outcomes: pd.DataFrame) -> None:
 
 
 def test_outcome_label_units() -> None:
-    assert cmp.outcome_label("trust_change__Armenia__Russia") == (
+    assert cmp.outcome_label("trust_change__Armenia__Russia", BASELINE) == (
         "Change in Armenia's trust in Russia (0–1)"
     )
-    assert cmp.outcome_label("peacekeeping_cost_cum_musd__Russia").endswith("(US$ m)")
-    assert cmp.outcome_label("territory_end__Armenia").endswith("(0–1)")
-    assert cmp.outcome_label("some_new_thing") == "Some new thing"
+    assert cmp.outcome_label("peacekeeping_cost_cum_musd__Russia", BASELINE).endswith("(US$ m)")
+    assert cmp.outcome_label("territory_end__Armenia", BASELINE).endswith("(0–1)")
+    assert cmp.outcome_label("some_new_thing", BASELINE) == "Some new thing"
+    # what a column is comes from the scenario's declarations, not from its name
+    assert cmp.outcome_label("trust_change__Armenia__Russia") == "Trust change · Armenia · Russia"
 
 
 # --- paired differences ----------------------------------------------------------------------
 
 
 def test_paired_difference_figure_forest(paired: pd.DataFrame) -> None:
-    fig = cmp.paired_difference_figure(paired)
+    fig = cmp.paired_difference_figure(paired, scenario=BASELINE)
     axes = _panels(fig)
     assert len(axes) == len(LABELS)
     title = _title(fig)
@@ -274,6 +280,8 @@ def test_comparison_figures_end_columns_and_formats(summary, outcomes, tmp_path)
         outcomes,
         None,
         tmp_path,
+        focal_power="Russia",
+        scenario=BASELINE,
         end_columns=["ceasefire_held", "absent"],
         formats=["png"],
     )

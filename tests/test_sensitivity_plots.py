@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from hegemon.plots import sensitivity as ss
 from hegemon.plots import style as st
+from hegemon.scenario import load_scenario
 
 RESOLVE = "actors.Russia.resolve"
 TROOPS = "relations.peacekeeping.troops"
@@ -22,6 +23,7 @@ OUTPUTS = (
     ("ceasefire_survival", "ceasefire holding at horizon"),
     ("managed_decline_share", "share of managed decline"),
 )
+BASELINE = load_scenario("baseline")  # declares the outputs: labels, units, colours, order
 Z = {"q05": -1.645, "q25": -0.674, "q50": 0.0, "q75": 0.674, "q95": 1.645}
 
 
@@ -169,7 +171,7 @@ def test_parameter_label(path: str, label: str) -> None:
 
 
 def test_sweep_figure_one_panel_per_output(sweep1: pd.DataFrame) -> None:
-    fig = ss.sweep_figure(sweep1, RESOLVE)
+    fig = ss.sweep_figure(sweep1, RESOLVE, scenario=BASELINE)
     assert isinstance(fig, Figure)
     panels = _panels(fig, "sweep")
     assert list(panels) == [o for o, _ in OUTPUTS]
@@ -200,7 +202,7 @@ def test_sweep_figure_one_panel_per_output(sweep1: pd.DataFrame) -> None:
 
 
 def test_sweep_figure_second_parameter_as_lines(sweep2: pd.DataFrame) -> None:
-    fig = ss.sweep_figure(sweep2, RESOLVE)
+    fig = ss.sweep_figure(sweep2, RESOLVE, scenario=BASELINE)
     panels = _panels(fig, "sweep")
     assert len(panels) == len(OUTPUTS)
     for ax in panels.values():
@@ -221,7 +223,7 @@ def test_sweep_figure_lines_that_coincide_become_one(sweep2: pd.DataFrame) -> No
     base = table[trust & (table[TROOPS] == 0.0)].set_index(RESOLVE)
     for col in ("mean", *Z):
         table.loc[trust, col] = table.loc[trust, RESOLVE].map(base[col]).to_numpy()
-    panels = _panels(ss.sweep_figure(table, RESOLVE), "sweep")
+    panels = _panels(ss.sweep_figure(table, RESOLVE, scenario=BASELINE), "sweep")
     flat = panels["trust_change__Armenia__Russia"]
     lines = [ln for ln in flat.get_lines() if not ln.get_label().startswith("_")]
     assert len(lines) == 1 and lines[0].get_color() == st.NEUTRAL
@@ -233,14 +235,14 @@ def test_sweep_figure_lines_that_coincide_become_one(sweep2: pd.DataFrame) -> No
 
 def test_sweep_figure_rejects_bad_input(sweep1: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="lacks column"):
-        ss.sweep_figure(sweep1, "actors.Turkey.resolve")
+        ss.sweep_figure(sweep1, "actors.Turkey.resolve", scenario=BASELINE)
     with pytest.raises(ValueError, match="empty"):
-        ss.sweep_figure(sweep1.iloc[0:0], RESOLVE)
+        ss.sweep_figure(sweep1.iloc[0:0], RESOLVE, scenario=BASELINE)
     three = make_sweep(
         {RESOLVE: [0.0, 1.0], TROOPS: [0.0, 4000.0], "conflict.clash_rate": [0.1, 0.3]}
     )
     with pytest.raises(ValueError, match="3 parameters"):
-        ss.sweep_figure(three, RESOLVE)
+        ss.sweep_figure(three, RESOLVE, scenario=BASELINE)
 
 
 def test_swept_parameters(sweep2: pd.DataFrame) -> None:
@@ -249,7 +251,7 @@ def test_swept_parameters(sweep2: pd.DataFrame) -> None:
 
 def test_heatmap_of_a_change_is_diverging_and_centred(sweep2: pd.DataFrame) -> None:
     output = "influence_change__Russia"
-    fig = ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, output)
+    fig = ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, output, scenario=BASELINE)
     ax = _panels(fig, "heatmap")[output]
     assert ax.get_xlabel() == "Russia: resolve"
     assert ax.get_ylabel() == "peacekeeping: troops"
@@ -266,14 +268,14 @@ def test_heatmap_of_a_change_is_diverging_and_centred(sweep2: pd.DataFrame) -> N
 
 
 def test_heatmap_of_a_share_spans_zero_to_one(sweep2: pd.DataFrame) -> None:
-    fig = ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, "ceasefire_survival")
+    fig = ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, "ceasefire_survival", scenario=BASELINE)
     ax = _panels(fig, "heatmap")["ceasefire_survival"]
     mesh = ax.collections[0]
     assert mesh.get_cmap().name.startswith(ss.SHARE_CMAP)
     assert (mesh.norm.vmin, mesh.norm.vmax) == (0.0, 1.0)
     assert all(t.get_text().endswith("%") for t in ax.texts)
     with pytest.raises(ValueError, match="no output"):
-        ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, "nothing")
+        ss.sweep_heatmap_figure(sweep2, RESOLVE, TROOPS, "nothing", scenario=BASELINE)
 
 
 # --- Morris ----------------------------------------------------------------------------------
@@ -281,7 +283,7 @@ def test_heatmap_of_a_share_spans_zero_to_one(sweep2: pd.DataFrame) -> None:
 
 def test_morris_ranked_most_influential_on_top() -> None:
     indices = make_morris().sample(frac=1.0, random_state=3)  # any input order
-    fig = ss.morris_figure(indices)
+    fig = ss.morris_figure(indices, scenario=BASELINE)
     bars = _panels(fig, "morris")
     scatter = _panels(fig, "morris_sigma")
     assert list(bars) == list(scatter) == [o for o, _ in OUTPUTS[:2]]  # canonical order
@@ -306,7 +308,7 @@ def test_morris_ranked_most_influential_on_top() -> None:
 
 def test_morris_without_sigma_and_with_a_limit() -> None:
     indices = make_morris(OUTPUTS[:1]).drop(columns=["sigma", "mu"])
-    fig = ss.morris_figure(indices, max_parameters=3)
+    fig = ss.morris_figure(indices, scenario=BASELINE, max_parameters=3)
     assert not _panels(fig, "morris_sigma")
     ax = _panels(fig, "morris")[OUTPUTS[0][0]]
     assert len(ax.get_yticks()) == 3
@@ -324,7 +326,7 @@ def test_morris_rejects_missing_columns() -> None:
 
 def test_sobol_ranked_with_both_orders_and_honest_intervals() -> None:
     indices = make_sobol().sample(frac=1.0, random_state=5)
-    fig = ss.sobol_figure(indices)
+    fig = ss.sobol_figure(indices, scenario=BASELINE)
     panels = _panels(fig, "sobol")
     assert list(panels) == [o for o, _ in OUTPUTS[:3]]
     for ax in panels.values():
@@ -357,6 +359,7 @@ def test_draw_sensitivity_writes_every_figure(tmp_path: Path) -> None:
         params=[RESOLVE, TROOPS],
         morris=make_morris(outputs),
         sobol=make_sobol(outputs),
+        scenario=BASELINE,
         formats=("png", "svg"),
     )
     names = sorted(p.name for p in paths)

@@ -17,7 +17,6 @@ Scenario ``i`` (in order of first appearance, the reference being 0) has colour
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,9 @@ from hegemon.plots.figures import (
     _write,
     draw_all,
 )
+from hegemon.plots.observed import lookup, outcome_quantities
+from hegemon.scenario.observables import OUTCOMES
+from hegemon.scenario.schema import Scenario
 
 __all__ = [
     "comparison_figures",
@@ -55,78 +57,19 @@ PAIRED_DIFFERENCES = "paired_differences"
 
 _STRIP_MAX = 400  # at most this many jittered points per box (a random, fixed subset)
 
-# --- outcome labels --------------------------------------------------------------------------
-
-_SHARE = "0–1"
-_MUSD = "US$ m"
-_LABELS: tuple[tuple[str, str, str], ...] = (
-    # (pattern, label template, unit)
-    (r"influence_change__(\w+)", "Change in {0}'s influence", _SHARE),
-    (r"influence_end__(\w+)", "{0}'s influence at the horizon", _SHARE),
-    (r"influence_start__(\w+)", "{0}'s influence at the start", _SHARE),
-    (r"trust_change__(\w+?)__(\w+)", "Change in {0}'s trust in {1}", _SHARE),
-    (r"trust_end__(\w+?)__(\w+)", "{0}'s trust in {1} at the horizon", _SHARE),
-    (r"trust_start__(\w+?)__(\w+)", "{0}'s trust in {1} at the start", _SHARE),
-    (r"regional_cost_cum_musd__(\w+)", "{0}'s regional spending, cumulative", _MUSD),
-    (r"peacekeeping_cost_cum_musd__(\w+)", "{0}'s peacekeeping cost, cumulative", _MUSD),
-    (r"peacekeepers_end__(\w+)", "{0}'s peacekeepers at the horizon", "troops"),
-    (r"peacekeepers_start__(\w+)", "{0}'s peacekeepers at the start", "troops"),
-    (r"credibility_end__(\w+)", "{0}'s credibility at the horizon", _SHARE),
-    (r"territory_end__(\w+)", "Share of the disputed area held by {0}", _SHARE),
-    (r"territory_change__(\w+)", "Change in {0}'s share of the disputed area", _SHARE),
-    (r"ceasefire_weeks", "Weeks until the ceasefire broke", "weeks"),
-    (r"ceasefire_held", "Ceasefire holding at the horizon", "share of runs"),
-    (r"clashes", "Armed clashes over the horizon", "count"),
-)
-#: What a missing value (NaN) of an outcome column means, for the note beside its boxes.
-_MISSING_MEANS = {"ceasefire_weeks": "held"}
+# --- outcome labels ------------------------------------------------------------------------
 
 
-def _match(column: str) -> tuple[str, str] | None:
-    for pattern, template, unit in _LABELS:
-        m = re.fullmatch(pattern, str(column))
-        if m:
-            return template.format(*m.groups()), unit
-    return None
-
-
-def _unit(column: str) -> str | None:
-    found = _match(column)
-    return found[1] if found else None
-
-
-def outcome_label(column: str) -> str:
-    """A readable label with units for an outcome column, e.g. ``regional_cost_cum_musd__Russia``
-    -> ``Russia's regional spending, cumulative (US$ m)``; unknown columns are spelled out."""
-    found = _match(column)
-    if found is None:
-        text = str(column).replace("__", " · ").replace("_", " ")
-        return text[:1].upper() + text[1:]
-    label, unit = found
-    return f"{label} ({unit})"
-
-
-def _with_unit(label: str, column: str) -> str:
-    """``label`` with a capital first letter, and the column's unit unless it names one."""
-    text = str(label).strip() or outcome_label(column)
-    text = text[:1].upper() + text[1:]
-    unit = _unit(column)
-    if unit and "(" not in text:
-        text = f"{text} ({unit})"
-    return text
+def outcome_label(column: str, scenario: Scenario | None = None) -> str:
+    """A readable label with units for an outcome column of ``scenario``'s runs, e.g.
+    ``regional_cost_cum_musd__Russia`` -> ``Russia's regional spending, cumulative (US$ m)``;
+    columns the scenario does not declare are spelled out."""
+    return lookup(outcome_quantities(scenario), column).title()
 
 
 def _tex(text: str) -> str:
     """Plain text for a matplotlib label: dollar signs must not start mathtext."""
     return str(text).replace("\\$", "$").replace("$", "\\$")
-
-
-def _is_money(column: str, label: str = "") -> bool:
-    return "musd" in str(column) or "US$" in str(label)
-
-
-def _is_share(column: str, label: str = "") -> bool:
-    return str(column).endswith("_held") or "share" in str(label).casefold()
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -349,6 +292,8 @@ def end_state_figure(
     outcomes: pd.DataFrame,
     columns: Sequence[str],
     labels: Mapping[str, str] | None = None,
+    *,
+    scenario: Scenario | None = None,
 ) -> Figure:
     """Distribution across replicates of each outcome column at the horizon.
 
@@ -359,8 +304,9 @@ def end_state_figure(
     share of runs where the value is true instead. Missing values (``ceasefire_weeks`` is NaN
     when the ceasefire held) are left out and their share is noted right of the panel.
 
-    ``labels`` maps columns to panel titles (default: :func:`outcome_label`, with units).
-    Raises ``ValueError`` when a column is absent or ``outcomes`` is empty.
+    ``labels`` maps columns to panel titles (default: the label and unit ``scenario``
+    declares for the column, see :func:`outcome_label`). Raises ``ValueError`` when a
+    column is absent or ``outcomes`` is empty.
     """
     columns = list(dict.fromkeys(str(c) for c in columns))
     if outcomes is None or outcomes.empty:
@@ -371,6 +317,7 @@ def end_state_figure(
     if missing:
         raise ValueError(f"outcomes has no column(s) {', '.join(map(repr, missing))}")
     labels = dict(labels or {})
+    known = outcome_quantities(scenario)
     if "scenario" in outcomes.columns:
         names = outcomes["scenario"].astype(str)
     else:
@@ -389,7 +336,8 @@ def end_state_figure(
     any_bar = False
     any_clipped = False
     for k, (ax, column) in enumerate(zip(axes, columns, strict=True)):
-        label = labels.get(column) or outcome_label(column)
+        quantity = lookup(known, column)
+        label = labels.get(column) or quantity.title()
         values_all, boolean = _numeric(outcomes[column])
         notes: list[tuple[float, str]] = []
         groups = [values_all[(names == scen).to_numpy()] for scen in scenarios]
@@ -401,7 +349,7 @@ def end_state_figure(
             colour = st.scenario_colour(i)
             if total and finite.size < total:
                 gone = 1.0 - finite.size / total
-                means = _MISSING_MEANS.get(column, "no value")
+                means = quantity.missing or "no value"
                 notes.append((ys[i], f"{gone:.0%} {means}"))
             if finite.size == 0:
                 continue
@@ -433,7 +381,7 @@ def end_state_figure(
         if boolean:
             ax.set_xlim(0.0, 1.0)
             ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        elif _is_money(column, label):
+        elif quantity.money:
             ax.xaxis.set_major_formatter(FuncFormatter(_money))
         ax.tick_params(axis="y", length=0, labelsize=st.LABEL_SIZE)
         _panel_title(ax, _tex(label))
@@ -477,7 +425,7 @@ def _signed_money(value: float, _pos: Any = None) -> str:
     return f"{value:+,.0f}".replace("-", "−") if value else "0"
 
 
-def paired_difference_figure(paired: pd.DataFrame) -> Figure:
+def paired_difference_figure(paired: pd.DataFrame, *, scenario: Scenario | None = None) -> Figure:
     """Forest plot of paired differences from the reference scenario.
 
     ``paired`` has one row per (non-reference scenario, outcome) with ``scenario, outcome,
@@ -504,6 +452,7 @@ def paired_difference_figure(paired: pd.DataFrame) -> Figure:
     scenarios = [str(s) for s in pd.unique(frame["scenario"])]
     outcomes = [str(o) for o in pd.unique(frame["outcome"])]
     n_s = len(scenarios)
+    known = outcome_quantities(scenario)
 
     ncols = 1 if len(outcomes) == 1 else 2
     nrows = math.ceil(len(outcomes) / ncols)
@@ -520,9 +469,8 @@ def paired_difference_figure(paired: pd.DataFrame) -> Figure:
             if "label" in rows.columns and pd.notna(rows["label"].iloc[0])
             else ""
         )
-        title = _with_unit(label, outcome) if label else outcome_label(outcome)
-        share = _is_share(outcome, label)
-        money = _is_money(outcome, label)
+        quantity = lookup(known, outcome)
+        title = quantity.title(label)
         bounds = [0.0]
         for _, row in rows.iterrows():
             i = scenarios.index(row["scenario"])
@@ -556,7 +504,7 @@ def paired_difference_figure(paired: pd.DataFrame) -> Figure:
                 linewidths=1.6,
                 zorder=3,
             )
-            text = _pp(mean) if share else _sig(mean).replace("-", "−")
+            text = _pp(mean) if quantity.share else _sig(mean).replace("-", "−")
             ax.annotate(
                 text,
                 xy=(mean, ys[i]),
@@ -577,9 +525,9 @@ def paired_difference_figure(paired: pd.DataFrame) -> Figure:
         pad = 0.14 * span
         ax.set_xlim(lo_b - pad, hi_b + pad)
         ax.axvline(0.0, color=st.TEXT, linewidth=1.0, zorder=1.8)
-        if share:
+        if quantity.share:
             ax.xaxis.set_major_formatter(FuncFormatter(_pp))
-        elif money:
+        elif quantity.money:
             ax.xaxis.set_major_formatter(FuncFormatter(_signed_money))
         ax.tick_params(axis="y", length=0, labelsize=st.LABEL_SIZE)
         _panel_title(ax, _tex(title))
@@ -614,23 +562,24 @@ def _default_end_columns(
     if paired is not None and not paired.empty and "outcome" in paired.columns:
         wanted = [str(o) for o in pd.unique(paired["outcome"].astype(str))]
     else:
-        p = focal_power
         wanted = [
-            f"influence_change__{p}",
-            f"regional_cost_cum_musd__{p}",
-            f"peacekeeping_cost_cum_musd__{p}",
-            "ceasefire_held",
+            OUTCOMES[name].column(focal_power)
+            for name in ("influence_change", "regional_cost_cum_musd", "peacekeeping_cost_cum_musd")
         ]
+        wanted.append(OUTCOMES["ceasefire_held"].column())
     return [c for c in wanted if c in outcomes.columns]
 
 
-def _labels_from(paired: pd.DataFrame | None, columns: Sequence[str]) -> dict[str, str]:
+def _labels_from(
+    paired: pd.DataFrame | None, columns: Sequence[str], scenario: Scenario | None
+) -> dict[str, str]:
     """Panel titles: the paired table's labels (with units) where it has them."""
-    out = {c: outcome_label(c) for c in columns}
+    known = outcome_quantities(scenario)
+    out = {c: lookup(known, c).title() for c in columns}
     if paired is not None and not paired.empty and {"outcome", "label"} <= set(paired.columns):
         for outcome, label in zip(paired["outcome"], paired["label"], strict=True):
             if str(outcome) in out and pd.notna(label) and str(label).strip():
-                out[str(outcome)] = _with_unit(str(label), str(outcome))
+                out[str(outcome)] = lookup(known, outcome).title(str(label))
     return out
 
 
@@ -640,7 +589,8 @@ def comparison_figures(
     paired: pd.DataFrame | None,
     out_dir: str | Path,
     *,
-    focal_power: str = "Russia",
+    focal_power: str,
+    scenario: Scenario | None = None,
     end_columns: Sequence[str] | None = None,
     formats: Sequence[str] = ("png", "svg"),
 ) -> list[Path]:
@@ -650,7 +600,9 @@ def comparison_figures(
     overlaid fan charts, survival curves, regime shares per scenario), then
     ``end_states`` (:func:`end_state_figure` of ``end_columns``; default: the outcomes of
     ``paired``, else the focal power's headline outcomes) and ``paired_differences``
-    (:func:`paired_difference_figure`). Figures without data are skipped.
+    (:func:`paired_difference_figure`). Figures without data are skipped. ``focal_power`` is
+    the reference scenario's focus; ``scenario`` (the reference) declares the outcomes'
+    labels and units.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -661,8 +613,10 @@ def comparison_figures(
         else:
             columns = [c for c in dict.fromkeys(map(str, end_columns)) if c in outcomes.columns]
         if columns:
-            fig = end_state_figure(outcomes, columns, _labels_from(paired, columns))
+            labels = _labels_from(paired, columns, scenario)
+            fig = end_state_figure(outcomes, columns, labels, scenario=scenario)
             paths += _write(fig, out, END_STATES, formats)
     if paired is not None and not paired.empty:
-        paths += _write(paired_difference_figure(paired), out, PAIRED_DIFFERENCES, formats)
+        fig = paired_difference_figure(paired, scenario=scenario)
+        paths += _write(fig, out, PAIRED_DIFFERENCES, formats)
     return paths

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.metadata
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -332,6 +333,14 @@ def _figure_html(path: Path, number: int) -> str:
     )
 
 
+def _version() -> str:
+    """hegemon's version, from its installed metadata (plots do not import the package root)."""
+    try:
+        return importlib.metadata.version("hegemon")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 # --- the report ------------------------------------------------------------------------------
 
 
@@ -353,8 +362,6 @@ def write_report(
     text (blank lines separate paragraphs). All text is escaped; the page needs no network,
     no other file and no JavaScript. Raises ``FileNotFoundError`` for a missing figure.
     """
-    import hegemon
-
     target = Path(path)
     figure_paths = [Path(f) for f in figures]
     for f in figure_paths:
@@ -380,7 +387,7 @@ def write_report(
         sections.append((_anchor("notes", used), "Notes", _paragraphs(notes, "notes")))
 
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
-    version = getattr(hegemon, "__version__", "unknown")
+    version = _version()
     meta = f"Generated {_esc(stamp)} with hegemon {_esc(version)}"
     nav = ""
     if len(sections) > 1:

@@ -10,12 +10,12 @@ The tables are those of :mod:`hegemon.analysis.sensitivity`:
 Every function returns a :class:`matplotlib.figure.Figure` built and styled like the standard
 figures of :mod:`hegemon.plots.figures` (no pyplot state, constrained layout, legend below);
 :func:`draw_sensitivity` writes them to files. Parameters are labelled by
-:func:`parameter_label`. Each output keeps one colour in every figure: the colour of the actor
-it is about (``influence_change__Russia``: Russia's blue), else the managed-decline colour for
-its share, else neutral grey.
-
-Outputs that are shares of runs (names ending in ``_share`` or ``survival``) are shown as
+:func:`parameter_label`. What an output is comes from the ``scenario`` analysed (its declared
+outputs, :mod:`hegemon.plots.observed`): each keeps one colour in every figure, the colour of
+the actor it is about (``influence_change__Russia``: Russia's blue), else the managed-decline
+colour for its share, else neutral grey. Outputs that are shares of runs are shown as
 percentages; their sweep bands are confidence intervals of the share, not spreads of runs.
+Without a scenario, outputs are spelled out, in neutral grey, without units.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from hegemon.plots import style as st
-from hegemon.plots.comparison import _tex, _unit, _with_unit, outcome_label
+from hegemon.plots.comparison import _tex
 from hegemon.plots.figures import (
     QUANTILES,
     _band_key,
@@ -55,6 +55,9 @@ from hegemon.plots.figures import (
     _y_axis,
     fan_chart,
 )
+from hegemon.plots.observed import Quantity, lookup, output_quantities
+from hegemon.scenario.keypaths import KeyPath, KeyPathError
+from hegemon.scenario.schema import Scenario
 
 __all__ = [
     "draw_sensitivity",
@@ -82,7 +85,6 @@ SHARE_CMAP = "YlGnBu"  # sequential, 0..1
 
 SWEEP_COLUMNS = ("point", "output", "label", "mean", *QUANTILES, "n")
 _NOT_PARAMETERS = {*SWEEP_COLUMNS, "scenario", "replicates", "sample"}
-_SHARE_UNIT = "share of runs"
 
 # --- parameter labels ------------------------------------------------------------------------
 
@@ -181,10 +183,10 @@ def parameter_label(path: str) -> str:
     ``Armenia's trust in Russia (initial)``. Unknown paths are spelled out part by part.
     The text is plain (``$`` unescaped): pass it through matplotlib-safe escaping to draw it.
     """
-    parts = [p for p in str(path).strip().split(".") if p]
-    if not parts:
+    try:
+        head, *rest = KeyPath.parse(path).parts
+    except KeyPathError:
         return str(path)
-    head, rest = parts[0], parts[1:]
     if head == "actors" and len(rest) >= 2:
         actor, field, sub = rest[0], rest[1], rest[2:]
         if field == "trust" and len(sub) == 1:
@@ -212,68 +214,20 @@ def parameter_label(path: str) -> str:
 # --- outputs ---------------------------------------------------------------------------------
 
 
-def _is_share(output: str) -> bool:
-    """A share of runs (0-1): the outputs ending in ``_share``, ``survival`` or ``_held``."""
-    return str(output).endswith(("_share", "survival", "_held"))
-
-
-def _is_change(output: str) -> bool:
-    return "change" in str(output).casefold()
-
-
-def _is_money(output: str, label: str = "") -> bool:
-    return "musd" in str(output) or "US$" in str(label)
-
-
-def _output_title(output: str, label: Any = None) -> str:
-    """Capitalised label of an output with its unit (plain text, ``$`` unescaped)."""
-    text = str(label).strip() if isinstance(label, str) else ""
-    if _is_share(output):
-        text = text or str(output).replace("_", " ")
-        text = text[:1].upper() + text[1:]
-        if "share" not in text.casefold() and "(" not in text:
-            text = f"{text} ({_SHARE_UNIT})"
-        return text
-    return _with_unit(text, output) if text else outcome_label(output)
-
-
-def _output_unit(output: str) -> str:
-    return _SHARE_UNIT if _is_share(output) else (_unit(output) or "")
-
-
-def _output_colour(output: str) -> str:
-    """The colour of the actor an output is about (``influence_change__Russia``), else
-    the managed-decline colour for its share, else neutral."""
-    for part in str(output).split("__")[1:]:
-        if part.casefold() in {a.casefold() for a in st.ACTOR_COLOURS}:
-            return st.actor_colour(part)
-    for regime in st.REGIME_ORDER:
-        if str(output).startswith(regime):
-            return st.regime_colour(regime)
-    return st.NEUTRAL
-
-
-#: Outputs starting with these come first, in this order (the focal power's influence, its
-#: ally's trust, the ceasefire, managed decline); others follow in order of appearance.
-OUTPUT_ORDER = ("influence_change", "influence", "trust_change", "trust", "ceasefire", "managed")
-
-
-def _output_rank(output: str) -> int:
-    return next(
-        (i for i, prefix in enumerate(OUTPUT_ORDER) if output.startswith(prefix)),
-        len(OUTPUT_ORDER),
-    )
-
-
-def _outputs(frame: pd.DataFrame) -> list[tuple[str, str]]:
-    """(output, title) in :data:`OUTPUT_ORDER`, then in order of first appearance."""
-    out: dict[str, str] = {}
+def _outputs(frame: pd.DataFrame, scenario: Scenario | None) -> list[tuple[str, str, Quantity]]:
+    """(output, title, quantity) of every output in the table: in the order the scenario's
+    analysis declares them, then in order of first appearance."""
+    known = output_quantities(scenario)
+    rank = {name: i for i, name in enumerate(known)}
+    out: dict[str, tuple[str, str, Quantity]] = {}
     has_label = "label" in frame.columns
     for i, output in enumerate(frame["output"].astype(str)):
         if output not in out:
             label = frame["label"].iloc[i] if has_label else None
-            out[output] = _output_title(output, label if pd.notna(label) else None)
-    return sorted(out.items(), key=lambda item: _output_rank(item[0]))
+            quantity = lookup(known, output)
+            title = quantity.title(label if isinstance(label, str) else "")
+            out[output] = (output, title, quantity)
+    return sorted(out.values(), key=lambda item: rank.get(item[0], len(rank)))
 
 
 def _num(value: float) -> str:
@@ -384,7 +338,7 @@ def _level_colours(n: int) -> list[str]:
     return [to_hex(cmap(t)) for t in np.linspace(*LEVEL_RANGE, max(n, 1))][:n]
 
 
-def _sweep_key(outputs: Sequence[str], bands: Sequence[int]) -> tuple[list[Any], list[str]]:
+def _sweep_key(outputs: Sequence[Quantity], bands: Sequence[int]) -> tuple[list[Any], list[str]]:
     """Legend entries for the line with its points and the bands, honest about shares of
     runs (whose bands are confidence intervals of the share, not spreads of runs)."""
     handles, labels = _band_key(with90=90 in bands)
@@ -395,7 +349,7 @@ def _sweep_key(outputs: Sequence[str], bands: Sequence[int]) -> tuple[list[Any],
         handles, labels = handles[:1], labels[:1]
     elif 90 not in bands:
         handles[1] = Patch(facecolor=st.NEUTRAL, alpha=st.BAND_ALPHA_50, linewidth=0)
-    shares = [o for o in outputs if _is_share(o)]
+    shares = [o for o in outputs if o.share]
     if len(shares) == len(outputs):
         wanted = ["Share of runs", "50% confidence interval", "90% confidence interval"]
     elif shares:
@@ -409,9 +363,9 @@ def _sweep_key(outputs: Sequence[str], bands: Sequence[int]) -> tuple[list[Any],
     return handles, wanted[: len(handles)]
 
 
-def _levels_note(outputs: Sequence[str], bands: Sequence[int]) -> str:
+def _levels_note(outputs: Sequence[Quantity], bands: Sequence[int]) -> str:
     """What the lines (and 50% bands) of a two-parameter sweep show, in one legend entry."""
-    shares = sum(_is_share(o) for o in outputs)
+    shares = sum(o.share for o in outputs)
     if 50 not in bands:
         if shares == len(outputs):
             return "Lines: share of runs"
@@ -436,17 +390,17 @@ def _coincide(curves: Sequence[np.ndarray], groups: int) -> bool:
     return bool(np.allclose(stack, stack[0], atol=1e-9 + 1e-6 * scale, equal_nan=True))
 
 
-def _sweep_y_axis(ax: Axes, output: str, label: str, rows: pd.DataFrame) -> None:
-    if _is_share(output):
+def _sweep_y_axis(ax: Axes, quantity: Quantity, rows: pd.DataFrame) -> None:
+    if quantity.share:
         top = _share_top(float(pd.to_numeric(rows["q95"], errors="coerce").max()))
         _y_axis(ax, "percent", top)
-    elif _is_money(output, label):
+    elif quantity.money:
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
-    if _is_change(output):
+    if quantity.change:
         ax.axhline(0.0, color=st.TEXT, linewidth=0.9, zorder=1.8, label="_zero")
 
 
-def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
+def sweep_figure(table: pd.DataFrame, param: str, *, scenario: Scenario | None = None) -> Figure:
     """Outputs against one swept parameter: one panel per output.
 
     Each panel is a fan chart over the parameter's values (drawn by
@@ -470,7 +424,7 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     levels = sorted(pd.to_numeric(frame[by]).dropna().unique()) if by else []
     shades = _level_colours(len(levels))
     bands: tuple[int, ...] = (50,) if len(levels) <= 3 else ()
-    outputs = _outputs(frame)
+    outputs = _outputs(frame, scenario)
     n_out = len(outputs)
     ncols = _wrap_cols(n_out)
     nrows = math.ceil(n_out / ncols)
@@ -481,11 +435,11 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     xs = np.sort(pd.to_numeric(frame[param], errors="coerce").dropna().unique())
 
     same: list[Axes] = []  # panels whose lines coincide
-    for (r, c), (output, title) in zip(cells, outputs, strict=True):
+    for (r, c), (output, title, quantity) in zip(cells, outputs, strict=True):
         ax = axes[(r, c)]
         ax.set_gid(f"sweep:{output}")
         rows = frame[frame["output"] == output]
-        colour = _output_colour(output)
+        colour = quantity.colour
         groups = [(None, rows, colour)] if by is None else []
         for level, shade in zip(levels, shades, strict=True):
             groups.append((level, rows[pd.to_numeric(rows[by]) == level], shade))
@@ -526,7 +480,7 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
                 clip_on=False,
                 label="_points",
             )
-        _sweep_y_axis(ax, output, title, rows)
+        _sweep_y_axis(ax, quantity, rows)
         _panel_title(ax, _tex(title))
         if not any((rr, c) in cells for rr in range(r + 1, nrows)):
             ax.set_xlabel(plabel)
@@ -542,7 +496,7 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     for ax in same:
         _corner_note(ax, _tex(f"the same for every\n{parameter_label(by or '')}"))
 
-    names = [o for o, _ in outputs]
+    names = [q for _, _, q in outputs]
     if by is None:
         _legend(fig, [], [], key=_sweep_key(names, (90, 50)))
     else:
@@ -566,30 +520,30 @@ def sweep_figure(table: pd.DataFrame, param: str) -> Figure:
     return fig
 
 
-def _cell_format(output: str, values: np.ndarray) -> Any:
+def _cell_format(quantity: Quantity, values: np.ndarray) -> Any:
     finite = values[np.isfinite(values)]
-    if _is_share(output):
+    if quantity.share:
         return lambda v: f"{v:.0%}"
     big = float(np.max(np.abs(finite))) if finite.size else 1.0
     decimals = 0 if big == 0 else int(np.clip(1 - math.floor(math.log10(big)), 0, 4))
-    sign = "+" if _is_change(output) else ""
+    sign = "+" if quantity.change else ""
 
     def fmt(v: float) -> str:
         text = f"{v:{sign},.{decimals}f}"
-        if _is_change(output) and float(text.replace(",", "")) == 0:
+        if quantity.change and float(text.replace(",", "")) == 0:
             text = f"{0:.{decimals}f}"
         return text.replace("-", "−")
 
     return fmt
 
 
-def _heat_colours(output: str, values: np.ndarray) -> tuple[Colormap, Normalize]:
+def _heat_colours(quantity: Quantity, values: np.ndarray) -> tuple[Colormap, Normalize]:
     finite = values[np.isfinite(values)]
-    if _is_change(output):
+    if quantity.change:
         edge = float(np.max(np.abs(finite))) if finite.size else 1.0
         edge = edge or 1.0
         return mpl.colormaps[CHANGE_CMAP], Normalize(-edge, edge)
-    if _is_share(output):
+    if quantity.share:
         return mpl.colormaps[SHARE_CMAP], Normalize(0.0, 1.0)
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if hi <= lo:
@@ -604,11 +558,18 @@ def _ink_on(rgba: Any) -> str:
     return "white" if luminance < 0.21 else st.TEXT  # the better contrast (WCAG)
 
 
-def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output: str) -> Figure:
+def sweep_heatmap_figure(
+    table: pd.DataFrame,
+    x_param: str,
+    y_param: str,
+    output: str,
+    *,
+    scenario: Scenario | None = None,
+) -> Figure:
     """Heatmap of one output's mean over a two-parameter grid, each cell annotated.
 
     Changes use a diverging colormap centred on 0 (losses red, gains blue); shares of runs
-    (outputs ending in ``_share`` or ``survival``) a sequential one over 0-100%; other
+    (as the scenario's analysis declares them) a sequential one over 0-100%; other
     outputs a sequential one over their range. The colourbar carries the output's label.
     Grid points without runs are grey.
     """
@@ -617,12 +578,12 @@ def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output
     if rows.empty:
         known = ", ".join(dict.fromkeys(frame["output"]))
         raise ValueError(f"the sweep table has no output {output!r} (outputs: {known})")
-    title = dict(_outputs(rows))[str(output)]
+    ((_, title, quantity),) = _outputs(rows, scenario)
     grid = rows.pivot_table(index=y_param, columns=x_param, values="mean", aggfunc="mean")
     grid = grid.sort_index().sort_index(axis=1)
     values = grid.to_numpy(dtype=float)
     ny, nx = values.shape
-    cmap, norm = _heat_colours(str(output), values)
+    cmap, norm = _heat_colours(quantity, values)
     cmap = cmap.with_extremes(bad=st.GRID)
 
     fig = _new_figure(min(3.4 + 0.78 * nx, 12.0), min(2.3 + 0.46 * ny, 9.0))
@@ -640,7 +601,7 @@ def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output
         edgecolors="white",
         linewidth=1.2,
     )
-    fmt = _cell_format(str(output), values)
+    fmt = _cell_format(quantity, values)
     if nx * ny <= 400:
         size = st.NOTE_SIZE if nx <= 9 else st.NOTE_SIZE - 1.5
         for iy in range(ny):
@@ -664,18 +625,18 @@ def sweep_heatmap_figure(table: pd.DataFrame, x_param: str, y_param: str, output
     ax.set_ylabel(_tex(parameter_label(y_param)))
 
     bar = fig.colorbar(mesh, ax=ax, fraction=0.05, pad=0.02, aspect=24)
-    share = _is_share(str(output))
+    share = quantity.share
     bar.set_label(_tex(title if share else f"{title}, mean"), fontsize=st.LABEL_SIZE, color=st.TEXT)
     bar.outline.set_visible(False)
     bar.ax.tick_params(labelsize=st.TICK_SIZE, labelcolor=st.TEXT, color=st.SPINE, length=2)
-    if _is_share(str(output)):
+    if share:
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    elif _is_money(str(output), title):
+    elif quantity.money:
         bar.ax.yaxis.set_major_formatter(FuncFormatter(_money))
     bar.ax.yaxis.set_major_locator(MaxNLocator(6))
 
     runs = _runs_per_point(rows)
-    what = "Share" if _is_share(str(output)) else "Mean"
+    what = "Share" if share else "Mean"
     per = f"{runs:,} runs" if runs else "the runs"
     _subtitle(ax, f"{what} of {per} at each grid point")
     _suptitle(fig, _tex(f"{title}: sweep of two parameters"))
@@ -836,7 +797,12 @@ def _sigma_panel(
     _panel_title(ax, "σ against μ*, numbered by rank")
 
 
-def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARAMETERS) -> Figure:
+def morris_figure(
+    indices: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    max_parameters: int | None = MAX_PARAMETERS,
+) -> Figure:
     """Morris screening: per output, a ranked bar chart of μ* and a plot of σ against μ*.
 
     Left panel: μ* (mean absolute elementary effect, in the output's unit) of each parameter
@@ -849,10 +815,10 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
     """
     _require_columns(indices, _MORRIS_COLUMNS, "Morris indices")
     frame = indices.assign(output=indices["output"].astype(str))
-    outputs = _outputs(frame)
+    outputs = _outputs(frame, scenario)
     has_sigma = "sigma" in frame.columns and bool(frame["sigma"].notna().any())
     has_mu = "mu" in frame.columns
-    ranked = {o: _ranked(frame[frame["output"] == o], "mu_star") for o, _ in outputs}
+    ranked = {o: _ranked(frame[frame["output"] == o], "mu_star") for o, _, _ in outputs}
     limit = max_parameters if max_parameters else max(len(r) for r in ranked.values())
     shown = [min(len(r), limit) for r in ranked.values()]
 
@@ -867,11 +833,11 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
     )
     any_direction = False
     any_hidden = False
-    for row_axes, (output, title), k in zip(grid, outputs, shown, strict=True):
+    for row_axes, (output, title, quantity), k in zip(grid, outputs, shown, strict=True):
         rows = ranked[output]
         top = rows.iloc[:k]
-        colour = _output_colour(output)
-        unit = _output_unit(output)
+        colour = quantity.colour
+        unit = quantity.unit
         unit_text = f" ({unit})" if unit else ""
         ax = row_axes[0]
         ax.set_gid(f"morris:{output}")
@@ -961,7 +927,12 @@ def morris_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PAR
 # --- Sobol' ----------------------------------------------------------------------------------
 
 
-def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARAMETERS) -> Figure:
+def sobol_figure(
+    indices: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    max_parameters: int | None = MAX_PARAMETERS,
+) -> Figure:
     """Sobol' indices: per output, ranked horizontal bars of the total-order index ST and,
     below each, the first-order index S1 (lighter), both with their 95% intervals.
 
@@ -974,8 +945,8 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
     """
     _require_columns(indices, _SOBOL_COLUMNS, "Sobol indices")
     frame = indices.assign(output=indices["output"].astype(str))
-    outputs = _outputs(frame)
-    ranked = {o: _ranked(frame[frame["output"] == o], "ST") for o, _ in outputs}
+    outputs = _outputs(frame, scenario)
+    ranked = {o: _ranked(frame[frame["output"] == o], "ST") for o, _, _ in outputs}
     limit = max_parameters if max_parameters else max(len(r) for r in ranked.values())
     shown = [min(len(r), limit) for r in ranked.values()]
     ncols = 1 if len(outputs) == 1 else 2
@@ -989,13 +960,13 @@ def sobol_figure(indices: pd.DataFrame, *, max_parameters: int | None = MAX_PARA
 
     off, height = 0.19, 0.36
     any_beyond = False
-    for n, ((output, title), k) in enumerate(zip(outputs, shown, strict=True)):
+    for n, ((output, title, quantity), k) in enumerate(zip(outputs, shown, strict=True)):
         ax = grid[n // ncols, n % ncols]
         ax.set_gid(f"sobol:{output}")
         st.style_axes(ax, grid="x")
         rows = ranked[output]
         top = rows.iloc[:k]
-        colour = _output_colour(output)
+        colour = quantity.colour
         y = np.arange(k, dtype=float)
         series = {}
         for key in ("ST", "S1"):
@@ -1124,6 +1095,7 @@ def draw_sensitivity(
     params: Sequence[str] | None = None,
     morris: pd.DataFrame | None = None,
     sobol: pd.DataFrame | None = None,
+    scenario: Scenario | None = None,
     formats: Sequence[str] = ("png", "svg"),
 ) -> list[Path]:
     """Write the figures of a sweep and/or a sensitivity analysis to ``out_dir``.
@@ -1145,13 +1117,13 @@ def draw_sensitivity(
         x = swept[0]
         if len(swept) == 2 and sweep[swept[1]].nunique() > sweep[swept[0]].nunique():
             x = swept[1]
-        paths += _write(sweep_figure(sweep, x), out, "sweep", formats)
+        paths += _write(sweep_figure(sweep, x, scenario=scenario), out, "sweep", formats)
         if len(swept) == 2:
             for output in dict.fromkeys(sweep["output"].astype(str)):
-                fig = sweep_heatmap_figure(sweep, swept[0], swept[1], output)
+                fig = sweep_heatmap_figure(sweep, swept[0], swept[1], output, scenario=scenario)
                 paths += _write(fig, out, f"sweep_heatmap_{_stem(output)}", formats)
     if morris is not None and not morris.empty:
-        paths += _write(morris_figure(morris), out, "morris", formats)
+        paths += _write(morris_figure(morris, scenario=scenario), out, "morris", formats)
     if sobol is not None and not sobol.empty:
-        paths += _write(sobol_figure(sobol), out, "sobol", formats)
+        paths += _write(sobol_figure(sobol, scenario=scenario), out, "sobol", formats)
     return paths
