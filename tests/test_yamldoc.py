@@ -128,6 +128,33 @@ def test_scalar_keys_are_stringified(tmp_path: Path) -> None:
     assert data == {"1": "one", "true": True, "2020-01-01": "d"}
 
 
+def test_keys_equal_as_values_stay_distinct(tmp_path: Path) -> None:
+    # 1, 1.0, 0x1 and true are equal as Python values: kept apart by the text as written
+    path = write(tmp_path, "1: a\n1.0: b\n0x1: c\ntrue: d\n~: e\n")
+    doc = read_yaml(path)
+    assert doc.data == {"1": "a", "1.0": "b", "0x1": "c", "true": "d", "~": "e"}
+    assert [doc.origins[(key,)] for key in doc.data] == [(path, line) for line in range(1, 6)]
+
+
+def test_number_spellings_resolve_as_yaml_1_1_with_dotless_floats(tmp_path: Path) -> None:
+    text = "a: .5e3\nb: -.5e3\nc: +_\nd: ._\ne: =\nf: 0100\ng: 1:30\nh: yes\ni: 0o17\nj: 1_000\n"
+    data = read_yaml(write(tmp_path, text)).data
+    assert data == {
+        "a": 500.0,
+        "b": -500.0,
+        "c": "+_",
+        "d": "._",
+        "e": "=",
+        "f": 64,
+        "g": 90,
+        "h": True,
+        "i": "0o17",
+        "j": 1000,
+    }
+    assert all(type(v) in (float, int, str, bool) for v in data.values())
+    assert type(data["a"]) is float and type(data["f"]) is int
+
+
 def test_anchors_and_merge_keys(tmp_path: Path) -> None:
     text = """\
 base: &base
