@@ -59,3 +59,25 @@ def test_every_option_in_the_readme_exists():
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def _doc_section(heading: str) -> str:
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_metrics_table_is_the_declaration():
+    from hegemon.scenario.observables import METRICS
+
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", _doc_section("Metrics"), flags=re.M)
+    documented = {name: unit.strip().replace("\\$", "$") for name, unit in rows}
+    assert documented == {m.name: m.unit for m in METRICS.values()}
+
+
+def test_every_declared_event_and_outcome_is_documented():
+    from hegemon.scenario.observables import EVENTS, OUTCOMES
+
+    events = set(re.findall(r"`([a-z_]+)`", _doc_section("events.parquet")))
+    assert set(EVENTS) <= events, set(EVENTS) - events
+    outcomes = set(re.findall(r"`([a-z_]+?)(?:__<|`)", _doc_section("outcomes.parquet")))
+    assert set(OUTCOMES) <= outcomes, set(OUTCOMES) - outcomes
