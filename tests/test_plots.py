@@ -19,6 +19,7 @@ from hegemon.plots import style as st
 
 POWERS = ("Russia", "Turkey")
 STATES = ("Azerbaijan", "Armenia")
+FOCAL = "Russia"  # the focus.power of the scenario the synthetic summaries stand for
 Z = {"q05": -1.645, "q25": -0.674, "q50": 0.0, "q75": 0.674, "q95": 1.645}
 
 
@@ -233,7 +234,7 @@ EXPECTED_AXES = {
 
 @pytest.mark.parametrize("name", list(EXPECTED_AXES))
 def test_each_figure_structure(name: str, summary: pd.DataFrame, outcomes: pd.DataFrame) -> None:
-    fig = fg.FIGURES[name](summary, outcomes)
+    fig = fg.FIGURES[name](summary, outcomes, FOCAL)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == EXPECTED_AXES[name]
     _texts_ok(fig)
@@ -340,7 +341,7 @@ def test_comparison_of_scenarios() -> None:
     assert len(fg.cost_figure(summary).axes) == 4  # metric × power
     assert len(fg.territory_figure(summary).axes) == 2
     assert len(fg.survival_figure(summary).axes) == 1
-    assert len(fg.decline_curve_figure(summary).axes) == 1
+    assert len(fg.decline_curve_figure(summary, FOCAL).axes) == 1
     assert len(fg.regime_figure(outcomes).axes) == 3
 
 
@@ -379,7 +380,7 @@ def _handle_colour(handle) -> str:
 @pytest.mark.parametrize("scenarios", [FIVE_SCENARIOS, EIGHT_SCENARIOS], ids=["5", "8"])
 @pytest.mark.parametrize("name", LEGEND_FIGURES)
 def test_scenario_legend_complete_and_inside_figure(name: str, scenarios: tuple) -> None:
-    fig = fg.FIGURES[name](make_summary(scenarios=scenarios), None)
+    fig = fg.FIGURES[name](make_summary(scenarios=scenarios), None, FOCAL)
     FigureCanvasAgg(fig)
     fig.canvas.draw()
     (legend,) = fig.legends
@@ -477,7 +478,7 @@ def test_missing_metric_raises_in_figure_function(summary: pd.DataFrame) -> None
 def test_draw_all_writes_png_and_svg(
     tmp_path: Path, summary: pd.DataFrame, outcomes: pd.DataFrame
 ) -> None:
-    paths = fg.draw_all(summary, outcomes, tmp_path)
+    paths = fg.draw_all(summary, outcomes, tmp_path, focal_power=FOCAL)
     names = {p.stem for p in paths}
     assert names == set(fg.FIGURES)
     assert len(paths) == 2 * len(fg.FIGURES)
@@ -490,19 +491,19 @@ def test_draw_all_writes_png_and_svg(
 
 
 def test_draw_all_is_deterministic(tmp_path: Path, summary: pd.DataFrame) -> None:
-    a = fg.draw_all(summary, None, tmp_path / "a", formats=("svg",))
-    b = fg.draw_all(summary, None, tmp_path / "b", formats=("svg",))
+    a = fg.draw_all(summary, None, tmp_path / "a", formats=("svg",), focal_power=FOCAL)
+    b = fg.draw_all(summary, None, tmp_path / "b", formats=("svg",), focal_power=FOCAL)
     for pa, pb in zip(a, b, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
 
 
 def test_draw_all_skips_absent_metrics(tmp_path: Path, outcomes: pd.DataFrame) -> None:
     lean = make_summary(drop=("ceasefire", "territory", "peacekeepers"))
-    paths = fg.draw_all(lean, outcomes, tmp_path, formats=("png",))
+    paths = fg.draw_all(lean, outcomes, tmp_path, formats=("png",), focal_power=FOCAL)
     names = {p.stem for p in paths}
     assert {"survival", "territory", "peacekeepers"}.isdisjoint(names)
     assert {"influence", "cost", "decline_curve", "regimes"} <= names
-    assert fg.available_figures(lean, None) == [
+    assert fg.available_figures(lean, None, focal_power=FOCAL) == [
         "influence",
         "influence_over",
         "trust",
@@ -516,7 +517,7 @@ def test_draw_all_without_outcomes_or_cost(tmp_path: Path) -> None:
     paths = fg.draw_all(lean, None, tmp_path, formats=("png",), focal_power="Turkey")
     names = {p.stem for p in paths}
     assert "cost" not in names and "decline_curve" not in names and "regimes" not in names
-    assert fg.draw_all(None, None, tmp_path / "empty") == []
+    assert fg.draw_all(None, None, tmp_path / "empty", focal_power="Turkey") == []
 
 
 def test_package_exports_lazily() -> None:
@@ -565,7 +566,7 @@ def test_categorical_columns_as_written_by_the_analysis(tmp_path: Path) -> None:
         o["regime"],
         categories=["managed_decline", "consolidation", "erosion", "retreat", "collapse", "mixed"],
     )
-    paths = fg.draw_all(s, o, tmp_path, formats=("png",))
+    paths = fg.draw_all(s, o, tmp_path, formats=("png",), focal_power=FOCAL)
     assert len(paths) == len(fg.FIGURES)
     ticks = [t.get_text() for t in fg.regime_figure(o).axes[0].get_yticklabels()]
     assert ticks[:4] == ["Managed decline", "Consolidation", "Erosion", "Retreat"]

@@ -15,6 +15,7 @@ replicate with ``scenario, replicate, regime``) and returns a :class:`matplotlib
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,11 +38,15 @@ from hegemon.plots import style as st
 
 __all__ = [
     "FIGURES",
+    "Panel",
+    "Series",
     "available_figures",
     "cost_figure",
     "decline_curve_figure",
     "draw_all",
     "fan_chart",
+    "fan_figure",
+    "figure_png",
     "influence_figure",
     "influence_over_figure",
     "peacekeepers_figure",
@@ -60,7 +65,7 @@ FULL_SHARE_AXES = False
 SHARE_TOPS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 COST_METRICS = ("regional_cost_cum_musd", "peacekeeping_cost_cum_musd")
 
-FigureFunction = Callable[[pd.DataFrame | None, pd.DataFrame | None], Figure]
+FigureFunction = Callable[[pd.DataFrame | None, pd.DataFrame | None, str], Figure]
 
 
 # --- data helpers ----------------------------------------------------------------------------
@@ -491,7 +496,9 @@ def fan_chart(
 
 
 @dataclass(frozen=True)
-class _Series:
+class Series:
+    """One series of a fan panel: the summary rows of (metric, actor, target)."""
+
     metric: str
     actor: str | None
     target: str | None
@@ -501,40 +508,60 @@ class _Series:
 
 
 @dataclass(frozen=True)
-class _Panel:
+class Panel:
     title: str
-    series: tuple[_Series, ...]
+    series: tuple[Series, ...]
 
 
-def _fan_panels(
+def _no_data(ax: Axes) -> None:
+    ax.text(
+        0.5,
+        0.5,
+        "no data",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=st.MUTED,
+        fontsize=st.NOTE_SIZE,
+    )
+
+
+def fan_figure(
     summary: pd.DataFrame,
     *,
     what: str,
-    panels: list[_Panel],
+    panels: Sequence[Panel],
     ylabel: str,
     kind: str,
-    ncols: int,
+    ncols: int = 1,
     context: bool = False,
     end_labels: bool = False,
     panel_size: tuple[float, float] = (4.2, 2.9),
     note: str | None = None,
+    overlay: bool = False,
+    span: tuple[Any, Any] | None = None,
 ) -> Figure:
-    """Fan charts in a grid of panels.
+    """Fan charts (:func:`fan_chart`) in a grid of panels, titled ``what``.
 
-    One scenario: each panel overlays its series in their own colours. Several scenarios:
-    each series gets its own panel (rows = original panels) overlaying the scenarios.
+    One scenario: each panel overlays its series in their own colours (``context``: the
+    other panels' medians in grey behind). Several scenarios: each series gets its own panel
+    (rows = the panels given) overlaying the scenarios in scenario colours; or, with
+    ``overlay``, the panels stay as given and each scenario's series keep their colours, the
+    scenarios told apart by line style. ``kind`` is ``index`` or ``percent`` (a share, on a
+    0-1 axis), else an amount; ``span`` fixes the x range (e.g. the whole horizon).
     """
     metrics = {s.metric for p in panels for s in p.series}
     frame = summary[summary["metric"].isin(metrics)]
     scenarios = _scenarios(frame)
     multi = len(scenarios) > 1
+    split = multi and not overlay
     frames = _by_scenario(frame, scenarios)
     top = _share_top(float(pd.to_numeric(frame["q95"], errors="coerce").max()))
 
-    if multi and any(len(p.series) > 1 for p in panels):
+    if split and any(len(p.series) > 1 for p in panels):
         ncols = max(len(p.series) for p in panels)
         cells = [
-            (r, c, _Panel(s.alone or f"{p.title}: {s.label}", (s,)))
+            (r, c, Panel(s.alone or f"{p.title}: {s.label}", (s,)))
             for r, p in enumerate(panels)
             for c, s in enumerate(p.series)
         ]
@@ -548,92 +575,66 @@ def _fan_panels(
     fig = _new_figure(width, height)
     axes = _grid(fig, nrows, ncols, {(r, c) for r, c, _ in cells}, sharey=kind in SHARE_KINDS)
 
+    def present(rows: pd.DataFrame, s: Series) -> bool:
+        return not _series(rows, s.metric, actor=s.actor, target=s.target).empty
+
     any90 = False
     for r, c, panel in cells:
         ax = axes[(r, c)]
-        drawn = 0
-        if multi:
-            todo = [
-                (i, scen, s)
-                for i, scen in enumerate(scenarios)
-                for s in panel.series
-                if not _series(frames[scen], s.metric, actor=s.actor, target=s.target).empty
-            ]
-            bands = (90, 50) if len(todo) == 1 else (50,)
-            for i, scen, s in todo:
-                fan_chart(
-                    ax,
-                    frames[scen],
-                    s.metric,
-                    actor=s.actor,
-                    target=s.target,
-                    colour=st.scenario_colour(i),
-                    label=scen,
-                    linestyle=st.scenario_linestyle(i),
-                    bands=bands,
-                )
-                drawn += 1
-        else:
-            if context:
-                own = {(s.actor, s.target) for s in panel.series}
-                for p in panels:
-                    for s in p.series:
-                        if (s.actor, s.target) in own:
-                            continue
-                        data = _series(frame, s.metric, actor=s.actor, target=s.target)
-                        if not data.empty:
-                            ax.plot(
-                                data["x"].to_numpy(),
-                                data["q50"].to_numpy(),
-                                color=st.CONTEXT,
-                                linewidth=1.1,
-                                zorder=1.2,
-                                label="_context",
-                            )
-            todo_s = [
-                s
-                for s in panel.series
-                if not _series(frame, s.metric, actor=s.actor, target=s.target).empty
-            ]
-            bands = (90, 50) if len(todo_s) == 1 else (50,)
-            for s in todo_s:
-                fan_chart(
-                    ax,
-                    frame,
-                    s.metric,
-                    actor=s.actor,
-                    target=s.target,
-                    colour=s.colour,
-                    label=s.label,
-                    bands=bands,
-                )
-                drawn += 1
-        any90 = any90 or (drawn == 1)
-        if not drawn:
-            ax.text(
-                0.5,
-                0.5,
-                "no data",
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                color=st.MUTED,
-                fontsize=st.NOTE_SIZE,
+        # (rows, series, colour, label, line style) of every fan on the panel
+        todo = [
+            (frames[scen], s, st.scenario_colour(i), scen, st.scenario_linestyle(i))
+            if split
+            else (frames[scen], s, s.colour, s.label, _overlay_linestyle(i))
+            for i, scen in enumerate(frames)
+            for s in panel.series
+            if present(frames[scen], s)
+        ]
+        if context and not multi:
+            own = {(s.actor, s.target) for s in panel.series}
+            for s in (s for p in panels for s in p.series if (s.actor, s.target) not in own):
+                data = _series(frame, s.metric, actor=s.actor, target=s.target)
+                if not data.empty:
+                    ax.plot(
+                        data["x"].to_numpy(),
+                        data["q50"].to_numpy(),
+                        color=st.CONTEXT,
+                        linewidth=1.1,
+                        zorder=1.2,
+                        label="_context",
+                    )
+        bands = (90, 50) if len(todo) == 1 else (50,)
+        for rows, s, colour, label, linestyle in todo:
+            fan_chart(
+                ax,
+                rows,
+                s.metric,
+                actor=s.actor,
+                target=s.target,
+                colour=colour,
+                label=label,
+                linestyle=linestyle,
+                bands=bands,
             )
+        any90 = any90 or len(todo) == 1
+        if not todo:
+            _no_data(ax)
         if single_axes and note:
             _subtitle(ax, note)
-        elif not single_axes:
+        else:
             _panel_title(ax, panel.title)
         if c == 0 or kind not in SHARE_KINDS:
             ax.set_ylabel(ylabel)
         _y_axis(ax, kind, top)
-        if end_labels and drawn:
+        if span is not None:
+            ax.set_xlim(_xnum(span[0]), _xnum(span[1]))
+        if end_labels and todo:
             _end_labels(ax, kind)
 
-    # legend: series (when panels overlay several) or scenarios, then the band key
+    # legend: scenarios (split) or series (when panels overlay several), then the band key
     handles: list[Any] = []
     labels: list[str] = []
-    if multi:
+    if split:
         for i, scen in enumerate(scenarios):
             handles.append(_fan_handle(st.scenario_colour(i), st.scenario_linestyle(i)))
             labels.append(scen)
@@ -645,6 +646,12 @@ def _fan_panels(
         for lab, col in seen.items():
             handles.append(_fan_handle(col))
             labels.append(lab)
+    if multi and overlay:
+        for i, scen in enumerate(scenarios):
+            handles.append(
+                Line2D([], [], color=st.NEUTRAL, linewidth=st.LINE_WIDTH, ls=_overlay_linestyle(i))
+            )
+            labels.append(scen)
     if context and not multi and len(panels) > 1:
         handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
         labels.append("Other powers (median)")
@@ -667,8 +674,8 @@ def influence_figure(summary: pd.DataFrame) -> Figure:
     """Influence (0-1) of each power over time: one panel per power, other powers in grey."""
     rows = _require(summary, "influence")
     powers = st.order_actors(rows["actor"])
-    panels = [_Panel(p, (_Series("influence", p, None, p, st.actor_colour(p)),)) for p in powers]
-    return _fan_panels(
+    panels = [Panel(p, (Series("influence", p, None, p, st.actor_colour(p)),)) for p in powers]
+    return fan_figure(
         rows,
         what="Regional influence of each power",
         panels=panels,
@@ -685,14 +692,14 @@ def influence_over_figure(summary: pd.DataFrame) -> Figure:
     powers = st.order_actors(rows["actor"])
     states = st.order_actors(rows["target"])
     panels = [
-        _Panel(
+        Panel(
             f"{p} in {t}",
-            (_Series("influence_over", p, t, p, st.actor_colour(p)),),
+            (Series("influence_over", p, t, p, st.actor_colour(p)),),
         )
         for t in states
         for p in powers
     ]
-    return _fan_panels(
+    return fan_figure(
         rows,
         what="Influence over each local state",
         panels=panels,
@@ -711,11 +718,11 @@ def trust_figure(summary: pd.DataFrame) -> Figure:
     for s in states:
         powers = st.order_actors(rows.loc[rows["actor"] == s, "target"])
         series = tuple(
-            _Series("trust", s, p, p, st.actor_colour(p), alone=f"{s}'s trust in {p}")
+            Series("trust", s, p, p, st.actor_colour(p), alone=f"{s}'s trust in {p}")
             for p in powers
         )
-        panels.append(_Panel(f"{s}'s trust in each power", series))
-    return _fan_panels(
+        panels.append(Panel(f"{s}'s trust in each power", series))
+    return fan_figure(
         rows,
         what="Trust of the local states in the powers",
         panels=panels,
@@ -730,15 +737,15 @@ def peacekeepers_figure(summary: pd.DataFrame) -> Figure:
     rows = _require(summary, "peacekeepers")
     powers = st.order_actors(rows["actor"])
     panels = [
-        _Panel(
+        Panel(
             "Peacekeepers deployed",
             tuple(
-                _Series("peacekeepers", p, None, p, st.actor_colour(p), alone=f"{p}: troops")
+                Series("peacekeepers", p, None, p, st.actor_colour(p), alone=f"{p}: troops")
                 for p in powers
             ),
         )
     ]
-    return _fan_panels(
+    return fan_figure(
         rows,
         what="Peacekeepers deployed",
         panels=panels,
@@ -765,12 +772,12 @@ def cost_figure(summary: pd.DataFrame) -> Figure:
     for metric, title in present:
         powers = st.order_actors(rows.loc[rows["metric"] == metric, "actor"])
         series = tuple(
-            _Series(metric, p, None, p, st.actor_colour(p), alone=f"{p}: {title.lower()}")
+            Series(metric, p, None, p, st.actor_colour(p), alone=f"{p}: {title.lower()}")
             for p in powers
         )
-        panels.append(_Panel(title, series))
+        panels.append(Panel(title, series))
     note = f"{panels[0].title}; labels give the median at the horizon" if len(panels) == 1 else None
-    return _fan_panels(
+    return fan_figure(
         rows,
         what="Cost of regional presence",
         panels=panels,
@@ -788,12 +795,12 @@ def territory_figure(summary: pd.DataFrame) -> Figure:
     rows = _require(summary, "territory")
     states = st.order_actors(rows["actor"])
     panels = [
-        _Panel(
+        Panel(
             "Share of disputed area",
-            tuple(_Series("territory", s, None, s, st.actor_colour(s)) for s in states),
+            tuple(Series("territory", s, None, s, st.actor_colour(s)) for s in states),
         )
     ]
-    return _fan_panels(
+    return fan_figure(
         rows,
         what="Control of the disputed area",
         panels=panels,
@@ -831,13 +838,13 @@ def _overlay_linestyle(index: int) -> Any:
     return _OVERLAY_DASHES[(i + i // len(st.SCENARIO_COLOURS)) % len(_OVERLAY_DASHES)]
 
 
-def survival_figure(summary: pd.DataFrame) -> Figure:
+def survival_figure(summary: pd.DataFrame, *, span: tuple[Any, Any] | None = None) -> Figure:
     """Ceasefire survival: share of runs in which the ceasefire still holds, as a step curve.
 
     Dotted marks at one and five years (when inside the horizon) carry the surviving share.
     Several scenarios: one curve each, in the scenario's colour and its own line style
     (solid, dashed, dotted...), so that identical curves stay visible; the legend says when a
-    scenario's curve is the same as an earlier one's.
+    scenario's curve is the same as an earlier one's. ``span`` fixes the x range.
     """
     rows = _require(summary, "ceasefire")
     scenarios = _scenarios(rows)
@@ -942,8 +949,10 @@ def survival_figure(summary: pd.DataFrame) -> Figure:
             color=st.MUTED,
             clip_on=False,
         )
+    if span is not None:
+        spans = [(_xnum(span[0]), _xnum(span[1]))]
     if spans:
-        lo = min(a for a, _ in spans)
+        lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
         if hi > lo:
             ax.set_xlim(lo, hi)
         if dates:
@@ -963,7 +972,7 @@ def _ramp(colour: str, n: int) -> list[str]:
     return [to_hex(1.0 - t * (1.0 - rgb)) for t in np.linspace(0.25, 1.0, max(n, 1))]
 
 
-def decline_curve_figure(summary: pd.DataFrame, power: str = "Russia") -> Figure:
+def decline_curve_figure(summary: pd.DataFrame, power: str) -> Figure:
     """Money spent vs influence: ``power``'s median cumulative regional cost (x) against its
     influence (median line, 50% band), with a point per year, shaded light to dark.
 
@@ -1108,7 +1117,7 @@ def decline_curve_figure(summary: pd.DataFrame, power: str = "Russia") -> Figure
     return fig
 
 
-def regime_figure(outcomes: pd.DataFrame) -> Figure:
+def regime_figure(outcomes: pd.DataFrame, *, what: str = "Outcome regimes") -> Figure:
     """Share of replicates ending in each outcome regime, as labelled horizontal bars.
 
     One panel per scenario (stacked, same regime order and x scale) when ``outcomes`` holds
@@ -1181,7 +1190,7 @@ def regime_figure(outcomes: pd.DataFrame) -> Figure:
         else:
             _subtitle(ax, f"Share of {total:,} runs ending in each regime")
     axes[-1].set_xlabel("Share of runs")
-    _suptitle(fig, _title("Outcome regimes", scenarios))
+    _suptitle(fig, _title(what, scenarios))
     return fig
 
 
@@ -1223,24 +1232,13 @@ _SPECS: dict[str, _Spec] = {
 }
 
 
-def _as_figure_function(spec: _Spec) -> FigureFunction:
-    def draw(summary: pd.DataFrame | None, outcomes: pd.DataFrame | None) -> Figure:
-        return spec.draw(summary, outcomes, "Russia")
-
-    return draw
-
-
-#: name -> function(summary, outcomes) -> Figure, for the standard set (file stem = name).
-FIGURES: dict[str, FigureFunction] = {
-    name: _as_figure_function(spec) for name, spec in _SPECS.items()
-}
+#: name -> function(summary, outcomes, focal_power) -> Figure, for the standard set (file
+#: stem = name); the focal power is the scenario's ``focus.power``.
+FIGURES: dict[str, FigureFunction] = {name: spec.draw for name, spec in _SPECS.items()}
 
 
 def available_figures(
-    summary: pd.DataFrame | None,
-    outcomes: pd.DataFrame | None = None,
-    *,
-    focal_power: str = "Russia",
+    summary: pd.DataFrame | None, outcomes: pd.DataFrame | None = None, *, focal_power: str
 ) -> list[str]:
     """Names of the standard figures whose data are present."""
     return [n for n, spec in _SPECS.items() if spec.ready(summary, outcomes, focal_power)]
@@ -1252,9 +1250,10 @@ def draw_all(
     out_dir: str | Path,
     *,
     formats: Sequence[str] = ("png", "svg"),
-    focal_power: str = "Russia",
+    focal_power: str,
 ) -> list[Path]:
-    """Draw every standard figure whose metrics exist and write ``out_dir/<name>.<fmt>``.
+    """Draw every standard figure whose metrics exist and write ``out_dir/<name>.<fmt>``;
+    ``focal_power`` (the scenario's ``focus.power``) is the power of the decline curve.
 
     Figures whose metrics are absent are skipped. Output is deterministic (no dates in file
     metadata, fixed SVG ids). Returns the written paths in drawing order.
@@ -1281,11 +1280,18 @@ def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Pa
     return paths
 
 
-def _save(fig: Figure, path: Path, fmt: str) -> None:
+def figure_png(fig: Figure, dpi: float = SAVE_DPI) -> bytes:
+    """``fig`` as PNG bytes (the same bytes for the same figure: no metadata that changes)."""
+    buffer = io.BytesIO()
+    _save(fig, buffer, "png", dpi)
+    return buffer.getvalue()
+
+
+def _save(fig: Figure, path: Path | io.BytesIO, fmt: str, dpi: float = SAVE_DPI) -> None:
     metadata: dict[str, Any] | None = {
         "svg": {"Date": None},
         "pdf": {"CreationDate": None, "ModDate": None},
         "png": {"Software": None},
     }.get(fmt)
     with mpl.rc_context({"svg.hashsalt": "hegemon", "svg.fonttype": "path"}):
-        fig.savefig(path, format=fmt, dpi=SAVE_DPI, facecolor="white", metadata=metadata)
+        fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
