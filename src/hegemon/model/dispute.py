@@ -1,4 +1,4 @@
-"""The territorial dispute: weekly clashes, calls on allies, escalation and the ceasefire.
+"""The territorial dispute (ODD 7.8-7.10): clashes, calls on allies, escalation, collapse.
 
 Each week side i starts a clash with hazard
 
@@ -8,8 +8,8 @@ Each week side i starts a clash with hazard
 where grievance is the unmet share of its claim, balance its share of military strength
 (own budget, patrons' arms weighted by effectiveness, against the defender's strength plus
 its allies' credible support), and credible peacekeepers the troops in thousands weighted by
-their sponsor's credibility. The defender calls on its allies, who honour or not; the attacker
-wins by a Tullock contest of strengths and takes ``clash_gain`` of the area; a clash escalates
+their sponsor's credibility. The defender calls on its allies, who honour or not; who wins is
+a Tullock contest of strengths, and the winner takes ``clash_gain`` of the area; a clash escalates
 to the ceasefire's collapse with probability ``escalation * (2 * balance) ** exponent``,
 reduced by peacekeepers like the hazard. Collapse is a war: the winner takes ``war_gain`` of
 the loser's remaining area, and the peacekeepers leave.
@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hegemon.model.agents import LocalState, Power
+from hegemon.model.parameters import ConflictParams
 
 if TYPE_CHECKING:
+    from hegemon.model.agents import LocalState, Power
+    from hegemon.model.alliances import Commitment
     from hegemon.model.model import HegemonModel
-    from hegemon.model.relations import Commitment
 
 
 DISPUTE_STREAMS = ("clash", "clash_outcome", "escalation", "war_outcome")
@@ -38,7 +39,7 @@ class Dispute:
         spec = model.spec.conflict
         assert spec is not None
         self.model = model
-        self.params = model.draws.resolve(spec, "conflict")
+        self.params = ConflictParams.draw(spec, model.draws)
         self.sides: tuple[LocalState, LocalState] = (
             model.actor(spec.sides[0]),
             model.actor(spec.sides[1]),
@@ -72,17 +73,15 @@ class Dispute:
 
     def credible_support(self, side: LocalState) -> np.ndarray:
         """Allies' support as the opponent expects it: pledged support times credibility."""
-        m = self.model
-        return sum(
-            (
-                np.where(c.active, c.params.support_musd * c.patron.credibility, 0.0)
-                for c in self.allies(side)
-            ),
-            np.zeros(m.R),
-        )
+        return sum((c.credible_support_musd for c in self.allies(side)), np.zeros(self.model.R))
 
     def peacekeeping_deterrence(self) -> np.ndarray:
+        """Credible peacekeepers, in thousands, of every mandate with a party among the sides."""
         return sum((d.deterrence() for d in self._mandates), np.zeros(self.model.R))
+
+    def calm(self) -> np.ndarray:
+        """The factor by which credible peacekeepers cut the hazards: exp(-psi * Q)."""
+        return np.exp(-self.params.deterrence_per_1000_troops * self.peacekeeping_deterrence())
 
     def balance(self, side: LocalState, strength: dict[LocalState, np.ndarray]) -> np.ndarray:
         """The side's share of strength against the other side and its allies' credibility
@@ -92,14 +91,36 @@ class Dispute:
         against = strength[other] + self.params.ally_deterrence * self.credible_support(other)
         return own / np.maximum(own + against, 1e-9)
 
+    def pressure(self, side: LocalState, strength: dict[LocalState, np.ndarray]) -> np.ndarray:
+        """How the balance presses the side to fight: (2 * balance) ** balance_exponent, 1 at
+        parity."""
+        return (2.0 * self.balance(side, strength)) ** self.params.balance_exponent
+
+    def hazard(self, side: LocalState, pressure: np.ndarray, calm: np.ndarray) -> np.ndarray:
+        """The weekly hazard that ``side`` starts a clash: clash_rate * grievance * pressure
+        * calm."""
+        return self.params.clash_rate * self.grievance(side) * pressure * calm
+
+    def escalation_chance(self, pressure: np.ndarray, calm: np.ndarray) -> np.ndarray:
+        """The probability that a clash escalates to the ceasefire's collapse, given the
+        attacker's ``pressure``."""
+        return np.minimum(self.params.escalation * pressure * calm, 1.0)
+
+    def win_chance(self, strength_a: np.ndarray, strength_b: np.ndarray) -> np.ndarray:
+        """The probability that the first side wins a clash or a war: a Tullock contest of
+        strengths with exponent ``decisiveness``."""
+        r = self.params.decisiveness
+        return strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
+
     def fight(self) -> None:
-        """One week of the dispute."""
+        """One week of the dispute: at most one clash, whose defender calls on its allies and
+        whose winner takes ground; the clash may escalate to war."""
         m, p, week = self.model, self.params, self.model.week
         a, b = self.sides
-        calm = np.exp(-p.deterrence_per_1000_troops * self.peacekeeping_deterrence())
+        calm = self.calm()
         strength = {s: self.strength(s) for s in self.sides}
-        pressure = {s: (2.0 * self.balance(s, strength)) ** p.balance_exponent for s in self.sides}
-        hazard = {s: p.clash_rate * self.grievance(s) * pressure[s] * calm for s in self.sides}
+        pressure = {s: self.pressure(s, strength) for s in self.sides}
+        hazard = {s: self.hazard(s, pressure[s], calm) for s in self.sides}
         prob_a = -np.expm1(-hazard[a])
         prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
         # this week's draws of every stream the dispute may use, from one hash
@@ -116,8 +137,7 @@ class Dispute:
         help_a, help_b = self._call_allies(b, a_attacks), self._call_allies(a, b_attacks)
         strength_a = strength[a] + help_a
         strength_b = strength[b] + help_b
-        r = p.decisiveness
-        win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
+        win_a = self.win_chance(strength_a, strength_b)
         a_wins = clash & (u_win < win_a)
         b_wins = clash & ~a_wins
         self._move(a, a_wins, p.clash_gain)
@@ -132,14 +152,14 @@ class Dispute:
 
         # escalation to the collapse of the ceasefire
         press = np.where(attacker_is_a, pressure[a], pressure[b])
-        escalate = np.minimum(p.escalation * press * calm, 1.0)
+        escalate = self.escalation_chance(press, calm)
         collapse = clash & self.ceasefire & (u_esc < escalate)
         if collapse.any():
-            self._collapse(collapse, strength_a, strength_b, u_war)
+            self._collapse(collapse, win_a, u_war)
 
     def _call_allies(self, defender: LocalState, attacked: np.ndarray) -> np.ndarray:
         """Invoke the defender's active alliances where attacked; returns honoured support."""
-        m, tp = self.model, self.model.params.trust
+        m = self.model
         support = np.zeros(m.R)
         for c in self.allies(defender):
             invoked = attacked & c.active
@@ -149,15 +169,11 @@ class Dispute:
             honoured = patron.honour(invoked, f"honour:{c.id}")
             failed = invoked & ~honoured
             support = support + np.where(honoured, c.params.support_musd, 0.0)
-            patron.honour_cost_musd = patron.honour_cost_musd + np.where(
-                honoured, c.params.commitment_cost_musd, 0.0
-            )
-            key = (patron.name, defender.name)
-            m.honoured_help_musd[key] = m.honoured_help_musd.get(key, 0.0) + np.where(
-                honoured, c.params.commitment_cost_musd, 0.0
-            )
-            defender.gain_trust(patron, tp.gain_on_honour, honoured)
-            defender.lose_trust(patron, tp.loss_on_failure, failed)
+            cost = np.where(honoured, c.params.commitment_cost_musd, 0.0)
+            patron.book_honour_cost(cost)  # paid this week (economy)
+            patron.book_help(defender, cost)  # and influence effort in the defender
+            defender.trust_on_honour(patron, honoured)
+            defender.trust_on_failure(patron, failed)
             m.log_event(
                 "commitment_honoured",
                 honoured,
@@ -175,15 +191,20 @@ class Dispute:
         ``mask``; the loser's protectors lose its trust, its arms patrons gain the winner's."""
         if not mask.any():
             return
-        tp = self.model.params.trust
         loser = self.other(winner)
         moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
         self.territory[winner.name] = np.minimum(self.territory[winner.name] + moved, 1.0)
         self.territory[loser.name] = np.maximum(self.territory[loser.name] - moved, 0.0)
-        for power, pledged in self.protectors(loser).items():
-            loser.lose_trust(power, tp.loss_on_defeat, mask & pledged)
-        for a in self._arms[winner]:
-            winner.gain_trust(a.patron, tp.gain_on_honour, mask & a.active)
+        loser.trust_on_defeat(self.protectors(loser), mask)
+        winner.trust_on_victory(self._arms[winner], mask)
+
+    def transfer(self, to: LocalState, share: np.ndarray) -> None:
+        """A handover: ``share`` of the area (at most what the other side holds) passes to
+        ``to``; nobody is defeated."""
+        loser = self.other(to).name
+        share = np.minimum(share, self.territory[loser])
+        self.territory[to.name] = self.territory[to.name] + share
+        self.territory[loser] = self.territory[loser] - share
 
     def protectors(self, side: LocalState) -> dict[Power, np.ndarray]:
         """Powers pledged to protect ``side`` and where they are: its active allies and the
@@ -196,15 +217,12 @@ class Dispute:
                 pledged[d.sponsor] = pledged.get(d.sponsor, False) | (d.troops > 0)
         return pledged
 
-    def _collapse(
-        self, mask: np.ndarray, strength_a: np.ndarray, strength_b: np.ndarray, u: np.ndarray
-    ) -> None:
-        """The ceasefire collapses into war where ``mask`` (``u``: the week's uniform draws
-        that decide the war); the peacekeepers leave."""
+    def _collapse(self, mask: np.ndarray, win_a: np.ndarray, u: np.ndarray) -> None:
+        """The ceasefire collapses into war where ``mask`` (``win_a``: the first side's
+        chance to win, from the clash's strengths; ``u``: the week's uniform draws that decide
+        the war); the peacekeepers leave."""
         m, p = self.model, self.params
         a, b = self.sides
-        r = p.decisiveness
-        win_a = strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
         a_wins = mask & (u < win_a)
         b_wins = mask & ~a_wins
         self._move(a, a_wins, p.war_gain * self.territory[b.name])
@@ -218,12 +236,4 @@ class Dispute:
             detail="war",
         )
         for d in self._mandates:
-            leaving = mask & (d.troops > 0)
-            d.troops = np.where(mask, 0.0, d.troops)
-            d.void = d.void | mask
-            m.log_event(
-                "peacekeepers_withdrawn",
-                leaving,
-                actor=d.sponsor.name,
-                detail=f"{d.id}: ceasefire collapsed",
-            )
+            d.end_with_ceasefire(mask)

@@ -1,45 +1,70 @@
-"""The recorder: writes the declared metrics (hegemon.scenario.observables) into
-preallocated arrays."""
+"""The recorder (ODD 7.12): writes the declared metrics (hegemon.scenario.observables.METRICS)
+into preallocated arrays, one series per metric and actor (and target) its roles name."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from hegemon.scenario.observables import METRICS, Role
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
 
 
 SeriesKey = tuple[str, str | None, str | None]  # (metric, actor, target)
+Reader = Callable[[Any, Any, Any], np.ndarray]  # (model, actor, target) -> values, shape (R,)
+
+# How each declared metric is read off the model, for an actor and a target of its roles.
+READERS: dict[str, Reader] = {
+    "influence": lambda m, power, _: power.influence,
+    "influence_over": lambda m, power, local: local.share[power.name],
+    "trust": lambda m, local, power: local.trust[power.name],
+    "credibility": lambda m, power, _: power.credibility,
+    "peacekeepers": lambda m, power, _: power.peacekeepers,
+    "peacekeeping_cost_musd": lambda m, power, _: power.peacekeeping_cost_musd,
+    "peacekeeping_cost_cum_musd": lambda m, power, _: power.peacekeeping_cost_cum_musd,
+    "regional_cost_cum_musd": lambda m, power, _: power.regional_cost_cum_musd,
+    "military_budget_musd": lambda m, actor, _: actor.military_budget_musd,
+    "gdp_busd": lambda m, actor, _: actor.gdp_busd,
+    "territory": lambda m, side, _: m.dispute.territory[side.name],
+    "ceasefire": lambda m, *_: m.dispute.ceasefire.astype(np.float64),
+    "clashes_cum": lambda m, *_: m.dispute.clashes,
+}
+DISPUTE_METRICS = frozenset({"territory", "ceasefire", "clashes_cum"})  # need a dispute
+
+
+def _in_role(model: HegemonModel, role: Role) -> list[Any]:
+    """The agents a metric's actor or target column names (``[None]`` when unused)."""
+    if role == "power":
+        return model.powers
+    if role == "local state":
+        return model.local_states
+    if role == "actor":
+        return [*model.powers, *model.local_states]
+    if role == "side":
+        return list(model.dispute.sides) if model.dispute is not None else []
+    return [None]
+
+
+def series_plan(model: HegemonModel) -> list[tuple[SeriesKey, Reader, Any, Any]]:
+    """Every series the model records: its key, its reader, its actor and its target."""
+    plan = []
+    for metric in METRICS.values():
+        if metric.name in DISPUTE_METRICS and model.dispute is None:
+            continue
+        for actor in _in_role(model, metric.actor):
+            for target in _in_role(model, metric.target):
+                key = (metric.name, getattr(actor, "name", None), getattr(target, "name", None))
+                plan.append((key, READERS[metric.name], actor, target))
+    return plan
 
 
 def observe(model: HegemonModel) -> dict[SeriesKey, np.ndarray]:
     """The model's state now, one array of shape (R,) per series."""
-    out: dict[SeriesKey, np.ndarray] = {}
-    for p in model.powers:
-        out["influence", p.name, None] = p.influence
-        for loc in model.local_states:
-            out["influence_over", p.name, loc.name] = loc.share[p.name]
-        out["credibility", p.name, None] = p.credibility
-        out["peacekeepers", p.name, None] = sum(
-            (d.troops for d in model.mandates if d.sponsor is p), np.zeros(model.R)
-        )
-        out["peacekeeping_cost_musd", p.name, None] = p.peacekeeping_cost_musd
-        out["peacekeeping_cost_cum_musd", p.name, None] = p.peacekeeping_cost_cum_musd
-        out["regional_cost_cum_musd", p.name, None] = p.regional_cost_cum_musd
-    for loc in model.local_states:
-        for p in model.powers:
-            out["trust", loc.name, p.name] = loc.trust[p.name]
-    for a in [*model.powers, *model.local_states]:
-        out["military_budget_musd", a.name, None] = a.military_budget_musd
-        out["gdp_busd", a.name, None] = a.gdp_busd
-    if model.dispute is not None:
-        for side, held in model.dispute.territory.items():
-            out["territory", side, None] = held
-        out["ceasefire", None, None] = model.dispute.ceasefire.astype(np.float64)
-        out["clashes_cum", None, None] = model.dispute.clashes
-    return out
+    return {key: read(model, a, t) for key, read, a, t in series_plan(model)}
 
 
 class Recorder:
@@ -49,10 +74,13 @@ class Recorder:
         self.steps = steps
         self.replicates = replicates
         self.series: dict[SeriesKey, np.ndarray] = {}
+        self._plan: list[tuple[SeriesKey, Reader, Any, Any]] | None = None
 
     def record(self, model: HegemonModel, step: int) -> None:
-        for key, values in observe(model).items():
+        if self._plan is None:
+            self._plan = series_plan(model)
+        for key, read, actor, target in self._plan:
             store = self.series.get(key)
             if store is None:
                 store = self.series[key] = np.full((self.steps + 1, self.replicates), np.nan)
-            store[step] = values
+            store[step] = read(model, actor, target)

@@ -10,19 +10,21 @@ mandate and its renewal, and dated scenario events. See docs/ODD.md for every eq
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Sequence
-from types import SimpleNamespace
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mesa
 import numpy as np
 
 from hegemon.model.agents import LocalState, Power
+from hegemon.model.alliances import ArmsPipeline, Commitment
 from hegemon.model.dispute import Dispute
+from hegemon.model.economy import grow_economies
+from hegemon.model.events import ScenarioEvent
+from hegemon.model.influence import start_contest
 from hegemon.model.metrics import Recorder
-from hegemon.model.parameters import ParameterDraws
-from hegemon.model.relations import ArmsPipeline, Commitment, Mandate
+from hegemon.model.parameters import MechanismParams, ParameterDraws
+from hegemon.model.peacekeeping import Mandate, MandateTerm
 from hegemon.model.streams import Streams
 from hegemon.scenario import schema as sc
 
@@ -58,10 +60,7 @@ class HegemonModel(mesa.Model):
         self._between_steps = False
         self.streams = Streams(seed, ids)
         self.draws = ParameterDraws(self.streams, self.R, parameters)
-        self.params = SimpleNamespace(
-            influence=self.draws.resolve(scenario.influence, "influence"),
-            trust=self.draws.resolve(scenario.trust, "trust"),
-        )
+        self.params = MechanismParams.draw(scenario, self.draws)
         self._events: list[tuple[Any, ...]] = []  # (indices, step, event, actor, target, detail)
         self._actors: dict[str, Power | LocalState] = {}
         for spec in scenario.actors:
@@ -72,14 +71,16 @@ class HegemonModel(mesa.Model):
         self.commitments = [Commitment(self, r) for r in scenario.relations_of(sc.Alliance)]
         self.arms = [ArmsPipeline(self, r) for r in scenario.relations_of(sc.ArmsSupport)]
         self.mandates = [Mandate(self, r) for r in scenario.relations_of(sc.Peacekeeping)]
+        self._relations: dict[str, Commitment | ArmsPipeline | Mandate] = {
+            r.id: r for r in [*self.commitments, *self.arms, *self.mandates]
+        }
         self.dispute = Dispute(self) if scenario.conflict is not None else None
-        self.honoured_help_musd: dict[tuple[str, str], np.ndarray] = {}
         self._actions: list[Any] = []  # keeps scheduled callbacks alive (Mesa holds weak refs)
         self.horizon = scenario.steps  # weeks to run (Mesa keeps its own step count in .steps)
         self.recorder = Recorder(self.horizon, self.R)
-        self._start_influence_contest()
+        start_contest(self)
         for event in scenario.events:
-            self._schedule(event.date, ScenarioEvent(self, event).apply)
+            self.schedule_on(event.date, ScenarioEvent(self, event).apply)
         for mandate in self.mandates:
             MandateTerm.current(self, mandate).schedule_next()
         self.recorder.record(self, 0)
@@ -88,14 +89,12 @@ class HegemonModel(mesa.Model):
     # ---- the weekly step
 
     def step(self) -> None:
-        """One week: economies grow, the dispute is fought, powers pay, trust moves, the
-        influence contest is held, and the state is recorded."""
+        """One week (ODD 3.2): economies grow, the dispute is fought, powers pay, trust
+        moves and the influence contest is held in every local state, powers tally their
+        influence, and the state is recorded."""
         self.week += 1
         self._between_steps = False
-        growing = list(self.agents)
-        shocks = self.streams.normals(tuple(a.growth_stream for a in growing), self.week)
-        for actor, z in zip(growing, shocks, strict=True):
-            actor.grow(z)
+        grow_economies(self)
         if self.dispute is not None:
             self.dispute.fight()
         for power in self.powers:
@@ -105,7 +104,6 @@ class HegemonModel(mesa.Model):
             local.hold_contest()
         for power in self.powers:
             power.tally_influence()
-        self.honoured_help_musd.clear()
         self.recorder.record(self, self.week)
         self._between_steps = True
 
@@ -113,10 +111,15 @@ class HegemonModel(mesa.Model):
         """Run to the scenario's horizon."""
         self.run_for(self.horizon - self.week)
 
-    # ---- helpers used by agents, relations and events
+    # ---- helpers used by the submodels
 
     def actor(self, name: str) -> Any:
+        """The power or local state called ``name``."""
         return self._actors[name]
+
+    def relation(self, relation_id: str) -> Any:
+        """The commitment, arms pipeline or mandate with id ``relation_id``."""
+        return self._relations[relation_id]
 
     def date_of(self, week: int) -> dt.date:
         return self.spec.start + dt.timedelta(weeks=week)
@@ -165,178 +168,15 @@ class HegemonModel(mesa.Model):
         """Forget the logged events (once :meth:`event_rows` has been taken)."""
         self._events.clear()
 
-    def _schedule(self, date: dt.date, callback: Any) -> None:
+    def schedule_on(self, date: dt.date, callback: Callable[[], None]) -> None:
         """Apply ``callback`` at the start of the week that contains ``date``."""
-        week = self.spec.week_of(date)
+        self.schedule_week(self.spec.week_of(date), callback)
+
+    def schedule_week(self, week: int, callback: Callable[[], None]) -> None:
+        """Apply ``callback`` at the start of step ``week`` (at once if that has begun; never
+        if it is past the horizon)."""
         self._actions.append(callback)
         if week <= self.week:
             callback()
         elif week <= self.horizon:
             self.schedule_event(callback, at=week - 1)
-
-    def _start_influence_contest(self) -> None:
-        """Start every influence stock at the steady state of the initial effort."""
-        for power in self.powers:
-            power.spend()
-        memory = self.params.influence.memory_weeks
-        for local in self.local_states:
-            for power in self.powers:
-                local.stock[power.name] = power.effort_in(local) * memory
-            local.hold_contest()
-        for power in self.powers:
-            power.peacekeeping_cost_cum_musd[:] = 0.0
-            power.regional_cost_cum_musd[:] = 0.0
-            power.tally_influence()
-
-
-class ScenarioEvent:
-    """A dated intervention from the scenario, applied to every replicate."""
-
-    def __init__(self, model: HegemonModel, spec: Any):
-        self.model = model
-        self.spec = spec
-
-    def apply(self) -> None:
-        m, e = self.model, self.spec
-        everyone = np.ones(m.R, dtype=bool)
-        detail = e.description or e.kind
-        if isinstance(e, sc.SetParameter):
-            value = m.draws.value(f"events.{e.id}.value", e.value)
-            set_parameter(m, e.path, value)
-            detail = f"{e.path} = {float(np.median(value)):g}"
-        elif isinstance(e, sc.Deploy | sc.Withdraw):
-            mandate = next(d for d in m.mandates if d.id == e.relation)
-            if isinstance(e, sc.Deploy):  # a mandate voided by a collapse takes no troops
-                added = m.draws.value(f"events.{e.id}.troops", e.troops)
-                mandate.troops = np.where(mandate.void, mandate.troops, mandate.troops + added)
-            elif e.troops is None:
-                mandate.troops = np.zeros(m.R)
-            else:
-                n = m.draws.value(f"events.{e.id}.troops", e.troops)
-                mandate.troops = np.maximum(mandate.troops - n, 0.0)
-        elif isinstance(e, sc.Toggle):
-            relation = next(r for r in [*m.commitments, *m.arms] if r.id == e.relation)
-            relation.active = np.full(m.R, e.kind in ("start_support", "form_alliance"))
-        elif isinstance(e, sc.BudgetShock):
-            power = m.actor(e.actor)
-            power.shocks[e.id] = m.draws.value(f"events.{e.id}.factor", e.factor)
-            if e.weeks is not None:
-                m._actions.append(self.recover)
-                if m.week + e.weeks < m.horizon:  # takes effect at week + weeks + 1
-                    m.schedule_event(self.recover, at=m.week + e.weeks)
-        elif isinstance(e, sc.TransferTerritory):
-            assert m.dispute is not None
-            loser = m.dispute.other(m.actor(e.to)).name
-            share = np.minimum(
-                m.draws.value(f"events.{e.id}.share", e.share), m.dispute.territory[loser]
-            )
-            m.dispute.territory[e.to] = m.dispute.territory[e.to] + share
-            m.dispute.territory[loser] = m.dispute.territory[loser] - share
-        actor = getattr(e, "actor", None) or getattr(e, "to", None)
-        m.log_event(
-            e.kind,
-            everyone,
-            actor=actor,
-            target=getattr(e, "relation", None),
-            detail=f"{e.id}: {detail}",
-        )
-
-    def recover(self) -> None:
-        """End of a temporary budget shock."""
-        power = self.model.actor(self.spec.actor)
-        power.shocks.pop(self.spec.id, None)
-        self.model.log_event(
-            "budget_recovered",
-            np.ones(self.model.R, dtype=bool),
-            actor=power.name,
-            detail=self.spec.id,
-        )
-
-
-def set_parameter(model: HegemonModel, path: str, value: np.ndarray) -> None:
-    """Set a live parameter at a scenario key path (``actors.Russia.resolve``)."""
-    section, *rest = path.split(".")
-    if section == "actors":
-        owner: Any = model.actor(rest[0]).params
-    elif section == "relations":
-        owner = next(
-            r for r in [*model.commitments, *model.arms, *model.mandates] if r.id == rest[0]
-        ).params
-    elif section == "conflict":
-        assert model.dispute is not None
-        owner = model.dispute.params
-    else:
-        owner = getattr(model.params, section)
-    field = rest[-1]
-    setattr(owner, field, value)
-    agent_copy = {"resolve", "regional_effort"}
-    if section == "actors" and field in agent_copy:
-        setattr(model.actor(rest[0]), field, value)
-    if section == "relations" and field == "troops":
-        next(d for d in model.mandates if d.id == rest[0]).troops = value
-
-
-class MandateTerm:
-    """The mandate's term: six months before it ends the sponsor and the parties decide;
-    at the end the mandate is renewed for another term or the peacekeepers leave."""
-
-    def __init__(self, model: HegemonModel, mandate: Mandate, term: int = 1):
-        self.model = model
-        self.mandate = mandate
-        self.term = term
-        spec = mandate.spec
-        start = spec.start or model.spec.start
-        years = spec.term_years * term
-        self.end = start + dt.timedelta(days=round(years * 365.25))
-        self.notice = self.end - dt.timedelta(days=round(spec.notice_months * 30.4375))
-
-    @classmethod
-    def current(cls, model: HegemonModel, mandate: Mandate) -> MandateTerm:
-        """The term in force at the scenario's start (earlier terms were renewed)."""
-        spec = mandate.spec
-        start = spec.start or model.spec.start
-        elapsed = (model.spec.start - start).days / 365.25
-        return cls(model, mandate, term=max(1, math.floor(elapsed / spec.term_years) + 1))
-
-    def schedule_next(self) -> None:
-        self.model._schedule(self.notice, self.decide)
-
-    def decide(self) -> None:
-        """Renew if the sponsor still buys influence at a bearable cost and every party
-        still trusts the sponsor enough not to give notice."""
-        m, d = self.model, self.mandate
-        rule = d.params.renewal
-        sponsor = d.sponsor
-        annual_cost = d.weekly_cost_musd * 52.0
-        budget = np.maximum(sponsor.regional_budget_musd, 1e-9)
-        renew = (sponsor.influence >= rule.min_influence) & (
-            annual_cost <= rule.max_cost_share * budget
-        )
-        for party in d.parties:
-            renew &= party.trust[sponsor.name] >= rule.party_min_trust
-        deployed = d.troops > 0
-        d.renewing = renew
-        m.log_event(
-            "mandate_renewal_agreed",
-            deployed & renew,
-            actor=sponsor.name,
-            detail=f"{d.id}: term {self.term + 1}",
-        )
-        m.log_event(
-            "mandate_notice_given",
-            deployed & ~renew,
-            actor=sponsor.name,
-            detail=f"{d.id}: ends {self.end}",
-        )
-        m._schedule(self.end, self.expire)
-
-    def expire(self) -> None:
-        m, d = self.model, self.mandate
-        leaving = (d.troops > 0) & ~d.renewing
-        d.troops = np.where(d.renewing, d.troops, 0.0)
-        m.log_event(
-            "peacekeepers_withdrawn", leaving, actor=d.sponsor.name, detail=f"{d.id}: mandate ended"
-        )
-        nxt = MandateTerm(m, d, self.term + 1)
-        m._actions.append(nxt)
-        nxt.schedule_next()

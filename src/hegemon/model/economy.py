@@ -1,0 +1,125 @@
+"""Economy (ODD 7.1) and regional budget and spending (ODD 7.2).
+
+Every actor's GDP follows geometric Brownian motion and its military budget keeps its share
+of GDP. A power spends a share of its military budget on the region, times the budget shocks
+in force; it pays peacekeeping and arms first, honoured commitments on top, and the rest is
+free effort for influence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hegemon.model.model import HegemonModel
+    from hegemon.model.parameters import ActorParams, PowerParams
+
+WEEKS_PER_YEAR = 52.0
+
+
+class Economy:
+    """A state with an economy: GDP follows geometric Brownian motion, and the military
+    budget keeps its share of GDP (a power or a local state)."""
+
+    model: HegemonModel
+    name: str
+    params: ActorParams
+
+    def init_economy(self) -> None:
+        self.gdp_busd = self.params.gdp_busd.copy()
+        self.military_share = self.params.military_budget_musd / (1000.0 * self.gdp_busd)
+
+    @property
+    def military_budget_musd(self) -> np.ndarray:
+        """Military expenditure, US$ m per year."""
+        return self.military_share * self.gdp_busd * 1000.0
+
+    @property
+    def weekly_budget_musd(self) -> np.ndarray:
+        return self.military_budget_musd / WEEKS_PER_YEAR
+
+    @property
+    def growth_stream(self) -> str:
+        return f"growth:{self.name}"
+
+    def grow(self, z: np.ndarray) -> None:
+        """One week of growth: log-GDP moves by drift plus the standard normal shock ``z``
+        (this week's draws of the actor's ``growth_stream``)."""
+        g, sigma = self.params.gdp_growth, self.params.growth_volatility
+        drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
+        self.gdp_busd = self.gdp_busd * np.exp(drift + sigma * np.sqrt(1 / WEEKS_PER_YEAR) * z)
+
+
+def grow_economies(model: HegemonModel) -> None:
+    """Every agent's week of growth, from one hash over all their growth streams."""
+    growing = list(model.agents)
+    shocks = model.streams.normals(tuple(a.growth_stream for a in growing), model.week)
+    for actor, z in zip(growing, shocks, strict=True):
+        actor.grow(z)
+
+
+class RegionalBudget:
+    """A power's regional budget and its weekly spending (the peacekeeping and arms it pays
+    for come from peacekeeping.py and alliances.py)."""
+
+    model: HegemonModel
+    params: PowerParams
+    military_budget_musd: np.ndarray
+    mandate_cost_musd: Callable[[], np.ndarray]  # peacekeeping.Sponsor
+    arms_cost_musd: Callable[[], np.ndarray]  # alliances.Patron
+
+    def init_budget(self) -> None:
+        R = self.model.R
+        self.shocks: dict[str, np.ndarray] = {}  # budget shocks in force, by event id
+        self.honour_cost_musd = np.zeros(R)  # this week's cost of honoured commitments
+        self.peacekeeping_cost_musd = np.zeros(R)
+        self.peacekeeping_cost_cum_musd = np.zeros(R)
+        self.regional_cost_cum_musd = np.zeros(R)
+        self.free_effort_musd = np.zeros(R)
+
+    @property
+    def regional_effort(self) -> np.ndarray:
+        """The share of the military budget spent on the region (the parameter in force)."""
+        return self.params.regional_effort
+
+    @property
+    def regional_budget_musd(self) -> np.ndarray:
+        """What the power plans to spend on the region, US$ m per year."""
+        shock = np.prod(list(self.shocks.values()), axis=0) if self.shocks else 1.0
+        return self.params.regional_effort * shock * self.military_budget_musd
+
+    def shock_budget(self, event_id: str, factor: np.ndarray) -> None:
+        """Multiply the regional budget by ``factor`` until :meth:`end_shock`."""
+        self.shocks[event_id] = factor
+
+    def end_shock(self, event_id: str) -> None:
+        self.shocks.pop(event_id, None)
+
+    def book_honour_cost(self, cost_musd: np.ndarray) -> None:
+        """Add the cost of a commitment honoured this week (paid in :meth:`spend`)."""
+        self.honour_cost_musd = self.honour_cost_musd + cost_musd
+
+    def spend(self) -> None:
+        """Pay this week's peacekeeping, arms and honoured commitments; the rest is free
+        effort for influence. Peacekeeping and arms come out of the regional budget;
+        honoured commitments are unplanned spending on top of it (and paid, their weekly
+        cost starts again from zero)."""
+        budget = self.regional_budget_musd / WEEKS_PER_YEAR
+        self.peacekeeping_cost_musd = self.mandate_cost_musd()
+        arms = self.arms_cost_musd()
+        committed = self.peacekeeping_cost_musd + arms
+        self.free_effort_musd = np.maximum(budget - committed, 0.0)
+        spent = np.maximum(budget, committed) + self.honour_cost_musd
+        self.honour_cost_musd = np.zeros(self.model.R)
+        self.peacekeeping_cost_cum_musd = (
+            self.peacekeeping_cost_cum_musd + self.peacekeeping_cost_musd
+        )
+        self.regional_cost_cum_musd = self.regional_cost_cum_musd + spent
+
+    def forget_costs(self) -> None:
+        """Start the cumulative costs from zero (after the spending that sets up the start)."""
+        self.peacekeeping_cost_cum_musd[:] = 0.0
+        self.regional_cost_cum_musd[:] = 0.0
