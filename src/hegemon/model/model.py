@@ -1,10 +1,13 @@
 """The model: powers and local states contesting influence around a ceasefire.
 
 One ``HegemonModel`` runs R replicates in lockstep; every agent attribute is an array over
-replicates. A step is one week. Mechanisms: resources (growth of GDP and budgets, regional
-effort), the influence contest (Tullock 1980), trust and credibility (alliance reliability
-after Leeds, Long & Mitchell 2000), clashes, escalation and the ceasefire, the peacekeeping
-mandate and its renewal, and dated scenario events. See docs/ODD.md for every equation.
+replicates. A step is one week. This file builds the model (ODD 3.1) and runs the weekly
+schedule (ODD 3.2); each submodel lives in the file named after it: ``economy.py`` (growth,
+budgets, spending), ``influence.py`` (the contest, Tullock 1980), ``trust.py`` (trust and
+credibility, after Leeds, Long & Mitchell 2000), ``dispute.py`` (clashes, calls on allies,
+escalation, collapse), ``peacekeeping.py`` (mandates and their renewal), ``alliances.py``
+(commitments, arms) and ``events.py`` (dated scenario events). See docs/ODD.md for every
+equation.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class HegemonModel(mesa.Model):
         seed: int = 0,
         parameters: dict[str, np.ndarray] | None = None,
     ):
+        """Initialization (ODD 3.1): streams and draws, agents, relations and the dispute,
+        the influence contest at its steady state, events and mandate terms, step 0."""
         super().__init__(rng=seed)
         ids = np.arange(replicates) if isinstance(replicates, int) else np.asarray(replicates)
         self.spec = scenario
