@@ -6,11 +6,13 @@ The tests of the page module itself (``hegemon.dashboard.app``) need solara (the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from hegemon.analysis.regimes import REGIMES, classify
+from hegemon.analysis.regimes import REGIMES, classify, regime_shares
 from hegemon.dashboard import INSTALL_HINT, SCENARIO_ENV, serve, server_command
 from hegemon.dashboard.model import (
     KNOBS,
@@ -19,17 +21,15 @@ from hegemon.dashboard.model import (
     DashboardModel,
     central_value,
     default_parameters,
-    fan,
-    outcomes_at,
     panels,
-    regime_shares,
     scenario_choices,
     slider_overrides,
-    survival,
 )
+from hegemon.ensemble.live import LiveEnsemble
 from hegemon.errors import HegemonError
 from hegemon.model.model import HegemonModel
 from hegemon.model.outcomes import scalar_outcomes
+from hegemon.plots import style as st
 from hegemon.scenario import bundled_names, load_scenario
 
 R = 16  # small ensembles keep these tests quick
@@ -40,6 +40,24 @@ def stepped(model: DashboardModel, weeks: int) -> DashboardModel:
     for _ in range(weeks):
         model.step()
     return model
+
+
+QS = ["q05", "q25", "q50", "q75", "q95"]
+
+
+def fan(live: LiveEnsemble, metric: str, actor: str, target=None, week=None) -> pd.DataFrame:
+    """The rows of one series in the live summary table, by step."""
+    s = live.summary(week)
+    rows = s[(s["metric"] == metric) & (s["actor"] == actor)]
+    rows = rows[rows["target"].isna()] if target is None else rows[rows["target"] == target]
+    return rows.sort_values("step")
+
+
+def survival(live: LiveEnsemble) -> np.ndarray | None:
+    """The share of runs whose ceasefire holds, by week (it never comes back once broken)."""
+    s = live.summary()
+    rows = s[s["metric"] == "ceasefire"].sort_values("step")
+    return None if rows.empty else rows["mean"].to_numpy()
 
 
 # ---- sliders -> overrides
@@ -62,7 +80,7 @@ def test_every_slider_reaches_the_model():
         resolve=0.3,
         regional_effort=0.02,
         troops=3000,
-        turkey_support=550,
+        rival_arms=550,
     )
     p = m.primary
     assert np.all(p.actor("Russia").resolve == 0.3)
@@ -93,9 +111,9 @@ def test_sliders_off_or_none_keep_the_scenarios_ranges():
 
 
 def test_sliders_for_parameters_a_scenario_lacks_are_skipped():
-    m = DashboardModel("central_asia_china", replicates=R, troops=1000, turkey_support=100)
+    m = DashboardModel("central_asia_china", replicates=R, troops=1000, rival_arms=100)
     assert m.overrides == []
-    assert m.skipped == ["relations.peacekeeping.troops", "relations.turkish_arms.musd_per_year"]
+    assert m.skipped == ["Peacekeepers (troops)", "China's arms (US$ m/year)"]
     assert any("not in this scenario" in line for line in m.describe())
 
 
@@ -116,7 +134,7 @@ def test_slider_defaults_are_the_scenarios_own_values_on_the_grid():
         "resolve": 0.4,
         "regional_effort": 0.009,
         "troops": 1960,
-        "turkey_support": 200,
+        "rival_arms": 200,
     }
     assert default_parameters("russia_assertive")["resolve"] in (0.9, 0.95)  # 0.85-1.0, on 0.05s
     assert default_parameters("no_peacekeepers")["troops"] == 0
@@ -188,37 +206,39 @@ def test_sliders_apply_to_the_chosen_scenario_only():
 
 def test_fan_quantiles_up_to_the_current_week():
     m = stepped(DashboardModel("baseline", replicates=R), 10)
-    f = fan(m.primary, "influence", "Russia")
-    assert f.q.shape == (5, 11) and len(f.weeks) == len(f.dates) == 11
-    assert np.all(np.diff(f.q, axis=0) >= 0)  # 5% <= 25% <= 50% <= 75% <= 95%
+    f = fan(m.ensembles[0], "influence", "Russia")
+    q = f[QS].to_numpy().T
+    assert q.shape == (5, 11) and f["step"].tolist() == list(range(11)) and len(f["date"]) == 11
+    assert np.all(np.diff(q, axis=0) >= 0)  # 5% <= 25% <= 50% <= 75% <= 95%
     values = m.primary.recorder.series["influence", "Russia", None][:11]
-    np.testing.assert_allclose(f.median, np.median(values, axis=1))
-    assert f.dates[0] == np.datetime64("2020-11-10") and f.dates[-1] == np.datetime64("2021-01-19")
-    assert fan(m.primary, "influence", "Russia", week=4).q.shape == (5, 5)
+    np.testing.assert_allclose(f["q50"], np.median(values, axis=1))
+    dates = f["date"].to_numpy()
+    assert dates[0] == np.datetime64("2020-11-10") and dates[-1] == np.datetime64("2021-01-19")
+    assert fan(m.ensembles[0], "influence", "Russia", week=4)[QS].to_numpy().T.shape == (5, 5)
 
 
 def test_survival_so_far():
     m = stepped(DashboardModel("baseline", replicates=64), 80)
-    curve = survival(m.primary)
+    curve = survival(m.ensembles[0])
     assert curve is not None and len(curve) == 81
     assert curve[0] == 1.0 and np.all(np.diff(curve) <= 0)
     held = m.primary.recorder.series["ceasefire", None, None][:81]
     assert curve[-1] == pytest.approx(np.mean(held.min(axis=0) >= 0.5))
-    assert survival(DashboardModel("central_asia_china", replicates=4).primary) is None
+    assert survival(DashboardModel("central_asia_china", replicates=4).ensembles[0]) is None
 
 
 def test_regime_shares_now_and_at_the_horizon():
     m = stepped(DashboardModel("baseline", replicates=R), 30)
-    now = regime_shares(m.primary)
+    now = regime_shares(m.tables()[1]).loc["baseline"]
     assert list(now.index) == list(REGIMES)
     assert now.sum() == pytest.approx(1.0)
-    outcomes = outcomes_at(m.primary)
+    outcomes = m.ensembles[0].outcomes()
     assert len(outcomes) == R
     change = outcomes["influence_change__Russia"].to_numpy()
     series = m.primary.recorder.series["influence", "Russia", None]
     np.testing.assert_allclose(change, series[30] - series[0])
     stepped(m, m.horizon - m.week)
-    at_end = regime_shares(m.primary)
+    at_end = regime_shares(m.tables()[1]).loc["baseline"]
     expected = classify(pd.DataFrame(scalar_outcomes(m.primary)), m.primary.spec)
     expected_shares = expected.value_counts(normalize=True).reindex(list(REGIMES), fill_value=0)
     np.testing.assert_allclose(at_end.to_numpy(), expected_shares.to_numpy())
@@ -240,8 +260,8 @@ def test_chart_data_change_when_a_parameter_changes():
     weeks = 52
     low = stepped(DashboardModel("baseline", replicates=32, resolve=0.0), weeks)
     high = stepped(DashboardModel("baseline", replicates=32, resolve=1.0), weeks)
-    trust_low = fan(low.primary, "trust", "Armenia", "Russia").median
-    trust_high = fan(high.primary, "trust", "Armenia", "Russia").median
+    trust_low = fan(low.ensembles[0], "trust", "Armenia", "Russia")["q50"].to_numpy()
+    trust_high = fan(high.ensembles[0], "trust", "Armenia", "Russia")["q50"].to_numpy()
     assert trust_high[-1] > trust_low[-1]  # a Russia that honours its word keeps more trust
     charts_low, charts_high = Charts(low), Charts(high)
     assert charts_low.png("fan1") != charts_high.png("fan1")
@@ -258,6 +278,76 @@ def test_charts_render_and_follow_the_week():
     after = {name: charts.png(name) for name in charts.names()}
     assert all(after[name] != before[name] for name in charts.names())
     assert charts.figure("fan0").axes[0].get_title(loc="left") == "Regional influence"
+
+
+def test_charts_are_drawn_by_the_plots_functions(monkeypatch):
+    """One figure stack: every artist on the page's charts is drawn by hegemon.plots, and the
+    dashboard's own modules do not touch matplotlib."""
+    import inspect
+    from pathlib import Path
+
+    from matplotlib.axes import Axes
+
+    import hegemon.dashboard
+
+    callers: set[str] = set()
+
+    def spy(name):
+        real = getattr(Axes, name)
+
+        def wrapper(self, *args, **kwargs):
+            frame = inspect.currentframe().f_back
+            while frame.f_globals.get("__name__", "").startswith("matplotlib") or (
+                frame.f_code is wrapper.__code__  # a spied method calling another
+            ):
+                frame = frame.f_back
+            callers.add(frame.f_globals.get("__name__", "?"))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Axes, name, wrapper)
+
+    for name in ("plot", "step", "fill_between", "barh", "bar", "scatter", "text", "annotate"):
+        spy(name)
+    for name in ("set_title", "set_ylabel", "set_xlim", "set_ylim", "legend"):
+        spy(name)
+    m = stepped(DashboardModel("baseline", compare_with="no_peacekeepers", replicates=R), 3)
+    charts = Charts(m)
+    for chart in charts.names():
+        assert charts.png(chart).startswith(PNG)
+    assert callers and all(c.startswith("hegemon.plots.") for c in callers), callers
+    for source in Path(hegemon.dashboard.__file__).parent.glob("*.py"):
+        assert not re.search(r"^\s*(import|from) matplotlib", source.read_text(), re.M), source
+
+
+def test_the_scenarios_focus_decides_whose_lines_are_drawn(tmp_path):
+    """The same scenario seen from Turkey's side: the charts and the sliders follow the focus."""
+    path = tmp_path / "turkish_view.yaml"
+    path.write_text(
+        "extends: baseline\nname: turkish_view\n"
+        "focus: {power: Turkey, rival: Russia, ally: Azerbaijan}\n"
+    )
+
+    def lines(model: DashboardModel, chart: str) -> dict[str, str]:
+        fig = Charts(model).figure(chart)
+        return {ln.get_label(): ln.get_color() for ln in fig.axes[0].get_lines()}
+
+    russian = stepped(DashboardModel("baseline", replicates=R), 2)
+    turkish = stepped(DashboardModel(str(path), replicates=R, resolve=0.9), 2)
+    assert [p.title for p in Charts(turkish).panels] == [
+        "Regional influence",
+        "Azerbaijan's trust in Turkey",
+        "Turkey's cumulative peacekeeping cost",
+    ]
+    assert list(lines(russian, "fan0")) == ["Russia", "Turkey"]
+    assert list(lines(turkish, "fan0")) == ["Turkey", "Russia"]
+    for chart in ("fan1", "fan2"):
+        assert lines(russian, chart) == {"Russia": st.actor_colour("Russia")}
+        assert lines(turkish, chart) == {"Turkey": st.actor_colour("Turkey")}
+    assert turkish.overrides == ["actors.Turkey.resolve=0.9"]
+    assert np.all(turkish.primary.actor("Turkey").resolve == 0.9)
+    spec = turkish.primary.spec
+    assert KNOBS[0].describe(spec) == "Turkey's resolve"
+    assert KNOBS[3].path(spec) is None  # Russia supplies no arms in the baseline
 
 
 @pytest.mark.parametrize("name", bundled_names())

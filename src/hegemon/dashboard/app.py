@@ -7,8 +7,8 @@ intervals) and the parameter inputs; as everywhere in SolaraViz, new parameter v
 effect when Reset is pressed. The scenario the page starts with comes from the environment
 variable ``HEGEMON_DASHBOARD_SCENARIO`` (set by ``hegemon dashboard``).
 
-The charts are matplotlib PNGs (Altair charts were seen to stay blank offline); each is
-updated in place and re-encoded only when the week changes.
+The charts are the figures of :mod:`hegemon.plots` as PNGs (Altair charts were seen to stay
+blank offline), drawn by :class:`~hegemon.dashboard.model.Charts` when the week changes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from hegemon.dashboard.model import (
     default_parameters,
     scenario_choices,
 )
+from hegemon.scenario import load_scenario
 
 __all__ = ["Page", "initial_kwargs", "initial_scenario", "model_params", "page"]
 
@@ -53,8 +54,9 @@ def _defaults(scenario: str) -> dict[str, float | int]:
 
 
 def model_params(scenario: str) -> dict[str, Any]:
-    """SolaraViz's inputs: scenario, comparison, replicates, and the four sliders, which
-    start at ``scenario``'s own values and apply only when "Use the sliders" is ticked."""
+    """SolaraViz's inputs: scenario, comparison, replicates, and the four sliders (named
+    after ``scenario``'s focus), which start at its own values and apply only when "Use the
+    sliders" is ticked."""
     choices = scenario_choices(scenario)
     params: dict[str, Any] = {
         "scenario_name": {
@@ -84,10 +86,11 @@ def model_params(scenario: str) -> dict[str, Any]:
         },
     }
     defaults = _defaults(scenario)
+    spec = load_scenario(scenario)
     for knob in KNOBS:
         params[knob.name] = {
             "type": "SliderInt" if knob.integer else "SliderFloat",
-            "label": knob.label,
+            "label": knob.describe(spec),
             "value": defaults[knob.name],
             "min": knob.min,
             "max": knob.max,
@@ -128,6 +131,8 @@ def ChartImage(model: DashboardModel, name: str) -> Any:
     """Chart ``name`` of the session's model, as a PNG redrawn when the week changes."""
     update_counter.get()
     charts = solara.use_memo(lambda: Charts(model), [model])
+    if name not in charts.names():
+        return solara.HTML(tag="p", unsafe_innerHTML=f"No {name} chart for this scenario.")
     image = w.Image(value=charts.png(name), format="png", layout=w.Layout(max_width="100%"))
     return solara.Div(children=[image], classes=["hegemon-chart", f"hegemon-chart-{name}"])
 

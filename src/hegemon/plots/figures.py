@@ -15,6 +15,7 @@ replicate with ``scenario, replicate, regime``) and returns a :class:`matplotlib
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -155,7 +156,7 @@ def _is_dates(x: np.ndarray) -> bool:
 
 def _xnum(x: Any) -> float:
     """A position on an x axis (dates become matplotlib date numbers)."""
-    if isinstance(x, np.datetime64 | pd.Timestamp):
+    if isinstance(x, np.datetime64 | dt.date):  # a Timestamp is a date
         return float(mdates.date2num(pd.Timestamp(x)))
     return float(x)
 
@@ -1281,9 +1282,13 @@ def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Pa
 
 
 def figure_png(fig: Figure, dpi: float = SAVE_DPI) -> bytes:
-    """``fig`` as PNG bytes (the same bytes for the same figure: no metadata that changes)."""
+    """``fig`` as PNG bytes (the same bytes for the same figure: no metadata that changes);
+    the figure is freed, as after :func:`draw_all` writes it."""
     buffer = io.BytesIO()
-    _save(fig, buffer, "png", dpi)
+    try:
+        _save(fig, buffer, "png", dpi)
+    finally:
+        fig.clear()
     return buffer.getvalue()
 
 
