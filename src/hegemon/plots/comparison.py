@@ -113,9 +113,15 @@ def _scenario_handles(scenarios: Sequence[str], start: int = 0) -> tuple[list[An
     return handles, [str(s) for s in scenarios]
 
 
-def _grid_axes(fig: Figure, n: int, ncols: int) -> list[Axes]:
-    """``n`` axes in rows of ``ncols`` sharing the y axis (scenario rows), extra cells removed."""
+def _scenario_panels(
+    n: int, scenarios: int, width: float, row: float, extra: float
+) -> tuple[Figure, list[Axes], int]:
+    """A figure of ``n`` panels in one or two columns, each with a row per scenario (sharing
+    the y axis), extra cells removed; ``row`` and ``extra`` size a panel's height. Returns
+    the figure, its panels and the number of columns."""
+    ncols = 1 if n == 1 else 2
     nrows = math.ceil(n / ncols)
+    fig = _new_figure(width * ncols + 0.9, (0.42 * scenarios + row) * nrows + extra)
     grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
     axes = [grid[k // ncols, k % ncols] for k in range(n)]
     for k in range(n, nrows * ncols):
@@ -125,7 +131,7 @@ def _grid_axes(fig: Figure, n: int, ncols: int) -> list[Axes]:
         ax.spines["left"].set_visible(False)
         if k % ncols == 0:
             ax.tick_params(axis="y", labelleft=True)
-    return axes
+    return fig, axes, ncols
 
 
 def _bold_reference(ax: Axes, reference: str) -> None:
@@ -326,11 +332,7 @@ def end_state_figure(
     reference = _reference_of(scenarios)
     n_s = len(scenarios)
 
-    ncols = 1 if len(columns) == 1 else 2
-    nrows = math.ceil(len(columns) / ncols)
-    panel_h = 0.42 * n_s + 1.0
-    fig = _new_figure(5.0 * ncols + 0.9, panel_h * nrows + 1.3)
-    axes = _grid_axes(fig, len(columns), ncols)
+    fig, axes, _ = _scenario_panels(len(columns), n_s, width=5.0, row=1.0, extra=1.3)
     ys = np.arange(n_s, dtype=float)
     any_box = False
     any_bar = False
@@ -454,11 +456,7 @@ def paired_difference_figure(paired: pd.DataFrame, *, scenario: Scenario | None 
     n_s = len(scenarios)
     known = outcome_quantities(scenario)
 
-    ncols = 1 if len(outcomes) == 1 else 2
-    nrows = math.ceil(len(outcomes) / ncols)
-    panel_h = 0.42 * n_s + 1.05
-    fig = _new_figure(4.9 * ncols + 0.9, panel_h * nrows + 1.4)
-    axes = _grid_axes(fig, len(outcomes), ncols)
+    fig, axes, ncols = _scenario_panels(len(outcomes), n_s, width=4.9, row=1.05, extra=1.4)
     ys = np.arange(n_s, dtype=float)
     replicates: set[int] = set()
     any_hollow = False
