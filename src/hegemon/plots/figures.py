@@ -1282,13 +1282,9 @@ def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Pa
 
 
 def figure_png(fig: Figure, dpi: float = SAVE_DPI) -> bytes:
-    """``fig`` as PNG bytes (the same bytes for the same figure: no metadata that changes);
-    the figure is freed, as after :func:`draw_all` writes it."""
+    """``fig`` as PNG bytes (the same bytes for the same figure: no metadata that changes)."""
     buffer = io.BytesIO()
-    try:
-        _save(fig, buffer, "png", dpi)
-    finally:
-        fig.clear()
+    _save(fig, buffer, "png", dpi)
     return buffer.getvalue()
 
 
