@@ -14,9 +14,8 @@ The summary is the same whatever the chunking:
 - ``mean`` is an exact, order-independent sum: each value is split into two fixed-point
   integers (a resolution of 2**-52 absolute), integer sums do not depend on the order of
   addition, and the mean is rounded once at the end.
-- quantiles are exact (linear interpolation between order statistics, as
-  ``numpy.quantile``) up to
-  ``SAMPLE_REPLICATES`` replicates; above that they are estimated from the first
+- quantiles are exact (``numpy.quantile``, linear interpolation between order statistics)
+  up to ``SAMPLE_REPLICATES`` replicates; above that they are estimated from the first
   ``SAMPLE_REPLICATES`` replicates, which are a simple random sample of the ensemble because
   replicates are independent and identically distributed.
 """
@@ -73,22 +72,6 @@ def fixed_point_sum(values: np.ndarray) -> np.ndarray:
         out[0, r : r + block] = hi.sum(axis=1)
         out[1, r : r + block] = scaled.astype(np.int64).sum(axis=1)
     return out
-
-
-def quantiles_by_row(values: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Quantiles of each row, shape (len(qs), rows): linear interpolation between order
-    statistics, numpy's default definition, from one sort instead of one selection per
-    quantile."""
-    ordered = np.sort(values, axis=1)
-    n = values.shape[1]
-    position = np.asarray(qs) * (n - 1)
-    lo = np.floor(position).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    t = position - lo
-    a, b = ordered[:, lo], ordered[:, hi]
-    diff = b - a
-    # numpy's lerp: exact at both ends of the interval
-    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t).T
 
 
 def fixed_point_mean(sums: np.ndarray, n: int) -> np.ndarray:
@@ -226,9 +209,12 @@ class EnsembleStore:
         means = {_key_from(k): fixed_point_mean(v, n) for k, v in total.items()}
 
         def quantiles_of(parts: list[np.ndarray]) -> np.ndarray:
-            return quantiles_by_row(parts[0] if len(parts) == 1 else np.concatenate(parts, 1), qs)
+            # shape (5, steps + 1). A NaN would make its row all NaN (the exact mean would be
+            # meaningless too): the series hold none, which test_fuzz_loader checks
+            values = parts[0] if len(parts) == 1 else np.concatenate(parts, 1)
+            return np.quantile(values, qs, axis=1, method="linear")
 
-        with ThreadPoolExecutor(default_workers()) as threads:  # numpy sorts outside the GIL
+        with ThreadPoolExecutor(default_workers()) as threads:  # numpy partitions outside the GIL
             found = threads.map(quantiles_of, samples.values())
             quantiles = dict(zip(map(_key_from, samples), found, strict=True))
         s = self.scenario
@@ -302,49 +288,33 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 def _merge_parts(parts: list[Path | pd.DataFrame], out: Path) -> None:
     """Concatenate parts (files, or frames kept in memory) into one Parquet file, one part in
-    memory at a time."""
+    memory at a time. Dictionary columns are written as plain strings (categories differ from
+    part to part); a null-typed or missing column of a part takes the type the other parts
+    have (pyarrow's default promotion)."""
     tmp = out.with_name(f".{out.name}.tmp")
-    schema = _unified_schema(parts)
+    schemas = [_plain(_schema(part)) for part in parts]
+    schema = pa.unify_schemas(schemas, promote_options="default").remove_metadata()
     with pq.ParquetWriter(tmp, schema) as writer:
-        for part in parts:
+        for part, plain in zip(parts, schemas, strict=True):
             table = (
                 pa.Table.from_pandas(part, preserve_index=False)
                 if isinstance(part, pd.DataFrame)
                 else pq.read_table(part)
             )
-            writer.write_table(_cast(table, schema))
+            tables = [schema.empty_table(), table.cast(plain)]
+            writer.write_table(pa.concat_tables(tables, promote_options="default"))
     os.replace(tmp, out)
 
 
-def _unified_schema(parts: list[Path | pd.DataFrame]) -> pa.Schema:
-    """A schema every part can be cast to: dictionary columns as plain strings (categories
-    differ from part to part) and null-typed columns widened to the type other parts have."""
-    fields: dict[str, pa.DataType] = {}
-    order: list[str] = []
-    for part in parts:
-        schema = (
-            pa.Schema.from_pandas(part, preserve_index=False)
-            if isinstance(part, pd.DataFrame)
-            else pq.read_schema(part)
-        )
-        for f in schema:
-            t = pa.string() if pa.types.is_dictionary(f.type) else f.type
-            if f.name not in fields:
-                order.append(f.name)
-                fields[f.name] = t
-            elif pa.types.is_null(fields[f.name]):
-                fields[f.name] = t
-    return pa.schema([(name, fields[name]) for name in order])
+def _schema(part: Path | pd.DataFrame) -> pa.Schema:
+    if isinstance(part, pd.DataFrame):
+        return pa.Schema.from_pandas(part, preserve_index=False)
+    return pq.read_schema(part)
 
 
-def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    columns = []
-    for f in schema:
-        if f.name in table.column_names:
-            col = table.column(f.name)
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(pa.string())
-            columns.append(col.cast(f.type))
-        else:
-            columns.append(pa.nulls(len(table), f.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """The schema with dictionary columns as plain strings."""
+    return pa.schema(
+        [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in schema],
+        metadata=schema.metadata,
+    )
