@@ -94,6 +94,7 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         paired,
         out,
         focal_power=focus.power,
+        scenario=comparison.reference.scenario,
         end_columns=list(default_outcomes(focus)),
         formats=formats,
     )
@@ -132,7 +133,7 @@ def _sample_figures(results: SampleResults, out: Path, formats: tuple[str, ...])
         tables = {"sweep": results.table("sweep"), "params": results.parameters}
     else:
         tables = {str(results.method): results.table("indices")}
-    return draw_sensitivity(out, formats=formats, **tables)
+    return draw_sensitivity(out, formats=formats, scenario=results.scenario, **tables)
 
 
 def save(
