@@ -419,6 +419,7 @@ def discover(
     method: str = "prim",
     *,
     out: Path | str,
+    parameters: Sequence[str] | None = None,
     max_boxes: int = 3,
     overwrite: bool = False,
     figures: bool = True,
@@ -429,6 +430,7 @@ def discover(
     ``outcome`` (``regime=managed_decline``, ``ceasefire_weeks<52``) happens, by PRIM
     (with covering) or CART, written to the discover folder ``out``: ``boxes``, ``stats``,
     ``trajectory``, ``cases`` and figures (see :mod:`hegemon.analysis.discovery`).
+    ``parameters`` (key paths) narrows the search to some of the folder's parameters.
 
     >>> found = discover("results/base", "regime=collapse", out=tmp / "d")  # doctest: +SKIP
     >>> found.table("stats")[["coverage", "density", "lift"]]  # doctest: +SKIP
@@ -437,6 +439,8 @@ def discover(
 
     found = source if not isinstance(source, Path | str) else open_folder(source)
     cases = _cases(found)
+    if parameters is not None:
+        cases = cases.narrowed(parameters)
     condition = discovery.parse_outcome(outcome, cases)
     if method not in discovery.METHODS:
         raise HegemonError(f"method must be 'prim' or 'cart', got {method!r}")

@@ -111,6 +111,16 @@ class Cases:
                 "(run a scenario that gives parameters as distributions)"
             )
 
+    def narrowed(self, parameters: Sequence[str]) -> Cases:
+        """The same cases with only ``parameters`` (key paths) as inputs."""
+        unknown = [p for p in parameters if p not in self.inputs]
+        if unknown:
+            raise HegemonError(
+                f"{unknown[0]}: not a parameter that varies across the {self.unit}s "
+                f"(expected one of: {', '.join(self.inputs)})"
+            )
+        return Cases(self.inputs[list(parameters)], self.values, self.columns, self.unit, self.note)
+
 
 def _floats(frame: pd.DataFrame) -> pd.DataFrame:
     """NumPy float columns (not Arrow-backed ones, which make PRIM's peeling ten times
