@@ -17,6 +17,7 @@ __all__ = [
     "Results",
     "Scenario",
     "compare",
+    "discover",
     "draw",
     "load_scenario",
     "run",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from hegemon.api import compare, draw, run, save, sensitivity, sweep
+    from hegemon.api import compare, discover, draw, run, save, sensitivity, sweep
     from hegemon.results import Comparison, Results
     from hegemon.scenario import Scenario, load_scenario
 
@@ -35,6 +36,7 @@ _LAZY = {
     "compare": "hegemon.api",
     "sweep": "hegemon.api",
     "sensitivity": "hegemon.api",
+    "discover": "hegemon.api",
     "draw": "hegemon.api",
     "save": "hegemon.api",
     "Results": "hegemon.results",

@@ -48,8 +48,9 @@ def draw(
     out: Path | str | None = None,
     formats: tuple[str, ...] = ("png", "svg"),
 ) -> list[Path]:
-    """Draw the figures of any results folder (a run, a comparison, a sweep or a sensitivity
-    analysis) from its tables alone, into ``out`` (default: the folder's ``figures/``).
+    """Draw the figures of any results folder (a run, a comparison, a sweep, a sensitivity
+    analysis or a scenario discovery) from its tables alone, into ``out`` (default: the
+    folder's ``figures/``).
 
     >>> draw(run("baseline", replicates=10, seed=1, out=tmp / "r"))  # doctest: +SKIP
     """
@@ -129,11 +130,28 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
 def _sample_figures(results: SampleResults, out: Path, formats: tuple[str, ...]) -> list[Path]:
     from hegemon.plots.sensitivity import draw_sensitivity
 
+    if results.kind == "discover":
+        return _discovery_figures(results, out, formats)
     if results.kind == "sweep":
         tables = {"sweep": results.table("sweep"), "params": results.parameters}
     else:
         tables = {str(results.method): results.table("indices")}
     return draw_sensitivity(out, formats=formats, scenario=results.scenario, **tables)
+
+
+def _discovery_figures(results: SampleResults, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    from hegemon.plots.discovery import draw_discovery
+
+    info = results.manifest
+    return draw_discovery(
+        out,
+        **{name: results.table(name) for name in ("boxes", "stats", "trajectory", "cases")},
+        base_rate=float(info["base_rate"]),
+        method=str(info["method"]),
+        outcome=str(info.get("outcome_words", "")),
+        regime=info.get("regime"),
+        formats=formats,
+    )
 
 
 def save(
@@ -394,3 +412,91 @@ def _scenario(source: Source, overrides: Sequence[str], allow_outside: bool) -> 
     if isinstance(source, Scenario):
         return with_overrides(source, overrides)
     return load_scenario(source, overrides, allow_outside=allow_outside)
+
+
+def discover(
+    source: Results | SampleResults | Path | str,
+    outcome: str,
+    method: str = "prim",
+    *,
+    out: Path | str,
+    parameters: Sequence[str] | None = None,
+    max_boxes: int = 3,
+    overwrite: bool = False,
+    figures: bool = True,
+    command: str | None = None,
+) -> SampleResults:
+    """Scenario discovery on a results folder (a run whose scenario gives parameters as
+    distributions, a sweep or a sensitivity analysis): the boxes of the parameters where
+    ``outcome`` (``regime=managed_decline``, ``ceasefire_weeks<52``) happens, by PRIM
+    (with covering) or CART, written to the discover folder ``out``: ``boxes``, ``stats``,
+    ``trajectory``, ``cases`` and figures (see :mod:`hegemon.analysis.discovery`).
+    ``parameters`` (key paths) narrows the search to some of the folder's parameters.
+
+    >>> found = discover("results/base", "regime=collapse", out=tmp / "d")  # doctest: +SKIP
+    >>> found.table("stats")[["coverage", "density", "lift"]]  # doctest: +SKIP
+    """
+    from hegemon.analysis import discovery
+
+    found = source if not isinstance(source, Path | str) else open_folder(source)
+    cases = _cases(found)
+    if parameters is not None:
+        cases = cases.narrowed(parameters)
+    condition = discovery.parse_outcome(outcome, cases)
+    if method not in discovery.METHODS:
+        raise HegemonError(f"method must be 'prim' or 'cart', got {method!r}")
+    check_target(Path(out), overwrite=overwrite)
+    y = condition.select(cases.values)
+    result = discovery.discover(cases.inputs, y, method, max_boxes=max_boxes)  # type: ignore[arg-type]
+    table = cases.inputs.assign(case=y, box=result.assigned)
+    source_manifest = found.manifest if not isinstance(found, Comparison) else {}
+    return SampleResults.save(
+        out,
+        "discover",
+        found.scenario,
+        {
+            "boxes": result.boxes,
+            "stats": result.stats,
+            "trajectory": result.trajectory,
+            "cases": table,
+        },
+        overwrite=overwrite,
+        figures=_drawn(figures),
+        seed=source_manifest.get("seed", 0),
+        replicates=source_manifest.get("replicates", 0),
+        command=command,
+        method=method,
+        outcome=str(condition),
+        outcome_words=condition.words(),
+        regime=condition.value if condition.column.kind == "regime" else None,
+        source=str(found.path),
+        source_kind=source_manifest.get("kind"),
+        unit=cases.unit,
+        parameters=list(cases.inputs.columns),
+        cases=int(result.cases),
+        rows=int(result.n),
+        base_rate=float(result.base_rate),
+        max_boxes=max_boxes,
+        alpha=discovery.ALPHA,
+        libraries=discovery.library_versions(),
+    )
+
+
+def _cases(found: Results | Comparison | SampleResults) -> Any:
+    """The cases of a folder: a run's replicates, a sweep's points, a sensitivity's samples."""
+    from hegemon.analysis import discovery
+
+    if isinstance(found, Results):
+        return discovery.run_cases(found.outcomes, found.scenario)
+    if isinstance(found, SampleResults) and found.kind == "sensitivity":
+        return discovery.sample_cases(
+            found.table("samples"), found.parameters, found.scenario, "sample"
+        )
+    if isinstance(found, SampleResults) and found.kind == "sweep":
+        table = discovery.sweep_table(found.table("sweep"), found.parameters)
+        return discovery.sample_cases(table, found.parameters, found.scenario, "grid point")
+    kind = "comparison" if isinstance(found, Comparison) else found.kind
+    raise HegemonError(
+        f"{found.path}: a {kind} folder; discover needs a run, a sweep or a sensitivity "
+        "folder (for a comparison, give one of its run folders)"
+    )

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
-from hegemon.errors import HegemonError, ScenarioError
+from hegemon.errors import HegemonError, InputError, ScenarioError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -36,6 +36,9 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except ScenarioError as err:
             for problem in err.problems:
                 click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except InputError as err:
+            click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except HegemonError as err:
             click.echo(f"error: {err}", err=True)
@@ -551,6 +554,80 @@ def sensitivity(
         click.echo(f"Most influential parameters ({key}):", err=True)
         click.echo(top.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
     click.echo(str(target))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--outcome",
+    "expression",
+    required=True,
+    metavar="EXPR",
+    help="The cases of interest: COLUMN OP VALUE with OP one of = != < <= > >=, e.g. "
+    "regime=managed_decline, ceasefire_weeks<52, influence_change__Russia<-0.05.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["prim", "cart"]),
+    default="prim",
+    show_default=True,
+    help="PRIM (peeling, with covering) or CART (a classification tree's leaves).",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Folder [default: results/discover-<time>].",
+)
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--no-figures", is_flag=True, help="Skip drawing figures.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+@friendly
+def discover(
+    folder: Path,
+    expression: str,
+    method: str,
+    out: Path | None,
+    force: bool,
+    no_figures: bool,
+    quiet: bool,
+) -> None:
+    """Scenario discovery: under which assumptions does an outcome happen? Finds boxes of
+    the parameters of a results FOLDER (a run of a scenario with distributions, a sweep or
+    a sensitivity analysis) that hold most of the cases of interest and little else; writes
+    boxes.csv, stats.csv, trajectory.csv and figures (needs: pip install 'hegemon[discover]').
+
+    \b
+    Examples:
+      hegemon discover results/baseline --outcome regime=managed_decline
+      hegemon discover results/baseline --outcome 'ceasefire_weeks<52' --method cart
+    """
+    from hegemon.analysis.discovery import summary
+    from hegemon.api import discover as discover_api
+    from hegemon.plots.sensitivity import parameter_label
+
+    results = discover_api(
+        folder,
+        expression,
+        method,
+        out=out or default_out("discover"),
+        overwrite=force,
+        figures=not no_figures,
+        command=command_line(),
+    )
+    if not quiet:
+        info = results.manifest
+        lines = summary(
+            info["outcome_words"],
+            results.table("boxes"),
+            results.table("stats"),
+            base_rate=info["base_rate"],
+            n=info["rows"],
+            unit=info["unit"],
+            label=parameter_label,
+        )
+        click.echo("\n".join(lines), err=True)
+    click.echo(str(results.path))
 
 
 @cli.command()

@@ -27,6 +27,10 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
+class InputError(HegemonError):
+    """An option that cannot be used as given (``--outcome``): one line, exit status 2."""
+
+
 class ScenarioError(HegemonError):
     """A scenario that cannot be loaded; carries every problem found."""
 

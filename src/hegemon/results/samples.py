@@ -1,10 +1,13 @@
-"""Folders of tables over parameter samples: sweeps and sensitivity analyses, and the one
-function that opens any kind of results folder.
+"""Folders of tables over parameter samples: sweeps, sensitivity analyses and scenario
+discovery, and the one function that opens any kind of results folder.
 
 A sweep folder holds ``sweep.parquet``/``.csv`` (one row per grid point and output); a
 sensitivity folder holds ``indices.parquet``/``.csv`` and ``samples.parquet`` (one row per
-sample); both hold the resolved ``scenario.yaml``, ``figures/`` and ``manifest.json``, whose
-``parameters`` (a sweep's grid) and ``method`` (a sensitivity analysis's) say how to read them.
+sample); a discover folder holds ``boxes``, ``stats`` and ``trajectory`` (``.parquet`` and
+``.csv``) and ``cases.parquet`` (one row per case: its parameters, whether it is a case of
+interest, its box). All hold the resolved ``scenario.yaml``, ``figures/`` and
+``manifest.json``, whose ``parameters`` (a sweep's grid, the parameters searched for boxes)
+and ``method`` (a sensitivity analysis's or a discovery's) say how to read them.
 """
 
 from __future__ import annotations
@@ -30,20 +33,23 @@ from hegemon.scenario.schema import Scenario
 TABLES: dict[str, tuple[str, ...]] = {
     "sweep": ("sweep",),
     "sensitivity": ("indices", "samples"),
+    "discover": ("boxes", "stats", "trajectory", "cases"),
 }
-CSV = {"sweep", "indices"}  # tables also written as CSV, for spreadsheets
+CSV = {"sweep", "indices", "boxes", "stats", "trajectory"}  # also as CSV, for spreadsheets
 
 
 class SampleResults:
-    """A sweep or sensitivity folder, read lazily: ``tables["sweep"]`` (a sweep) or
-    ``tables["indices"]`` and ``tables["samples"]`` (a sensitivity analysis)."""
+    """A sweep, sensitivity or discover folder, read lazily: ``table("sweep")`` (a sweep),
+    ``table("indices")`` and ``table("samples")`` (a sensitivity analysis), or
+    ``table("boxes")``, ``table("stats")``, ``table("trajectory")`` and ``table("cases")``
+    (a scenario discovery)."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.manifest: dict[str, Any] = read_manifest(self.path)
         self.kind: Kind = self.manifest["kind"]
         if self.kind not in TABLES:
-            raise ValueError(f"{self.path}: a {self.kind} folder, not a sweep or sensitivity")
+            raise ValueError(f"{self.path}: a {self.kind} folder, not a table of samples")
         self._tables: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
@@ -60,14 +66,16 @@ class SampleResults:
 
     @property
     def parameters(self) -> list[str]:
-        """The key paths varied: a sweep's grid, or the analysed parameters."""
-        if self.kind == "sweep":
+        """The key paths varied: a sweep's grid, the analysed parameters, or those searched
+        for boxes."""
+        if self.kind in ("sweep", "discover"):
             return list(self.manifest["parameters"])
         return list(dict.fromkeys(self.table("indices")["parameter"].astype(str)))
 
     @property
     def method(self) -> str | None:
-        """``morris`` or ``sobol`` for a sensitivity analysis."""
+        """``morris`` or ``sobol`` for a sensitivity analysis, ``prim`` or ``cart`` for a
+        scenario discovery."""
         return self.manifest.get("method")
 
     @classmethod
@@ -82,8 +90,9 @@ class SampleResults:
         figures: Any = None,
         **manifest: Any,
     ) -> SampleResults:
-        """Write a sweep or sensitivity folder atomically (``figures(results, folder)`` draws
-        into it before it is moved into place); ``manifest`` adds to the manifest."""
+        """Write a sweep, sensitivity or discover folder atomically (``figures(results,
+        folder)`` draws into it before it is moved into place); ``manifest`` adds to the
+        manifest."""
         expected = set(TABLES[kind])
         if set(tables) != expected:
             raise ValueError(f"a {kind} folder holds {sorted(expected)}, got {sorted(tables)}")
