@@ -558,19 +558,27 @@ def sensitivity(
 @scenario_options
 @friendly
 def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
-    """Check scenario FILES (or bundled names); exit 0 when all are valid, otherwise print one
-    line per problem and exit 2.
+    """Check scenario FILES (or bundled names) and the observations each names, or
+    observations files (.csv); exit 0 when all are valid, otherwise print one line per
+    problem and exit 2.
 
     \b
-    Example:
+    Examples:
       hegemon validate scenarios/*.yaml
+      hegemon validate my-observations.csv
     """
-    from hegemon.scenario.loader import load_scenario
+    from hegemon.scenario.loader import scenario_observations
+    from hegemon.scenario.observations import read_observations
 
     problems = []
     for name in files:
         try:
-            load_scenario(name, overrides, allow_outside=allow_outside)
+            if name.endswith(".csv"):
+                read_observations(name)
+            else:
+                spec, file = scenario_observations(name, overrides, allow_outside=allow_outside)
+                if file is not None:
+                    read_observations(file, spec)
         except ScenarioError as err:
             problems.extend(err.problems)
         else:
