@@ -129,7 +129,8 @@ class ObservationModel:
         if self.channel(obs) == "binary":
             eps = self.binary_error
             return np.where(mu == obs.value, math.log1p(-eps), math.log(eps))
-        return stats.norm.logpdf(obs.value, mu, self.noise_sd(obs, values))
+        sd = np.maximum(self.noise_sd(obs, values), 1e-12)  # a zero sd: a point mass
+        return stats.norm.logpdf(obs.value, mu, sd)
 
     def distance(self, obs: Observation, values: np.ndarray) -> np.ndarray:
         """``|y − g(x_r)|`` in units of the observation's sd (plain for a binary state):

@@ -3,7 +3,8 @@
 A folder is written beside its target and renamed into place when complete, so a folder
 that exists is always whole; its ``manifest.json`` is written last and says the folder's
 ``kind``: ``run`` (one scenario's tables), ``compare`` (several runs and their paired
-differences), ``sweep`` or ``sensitivity`` (tables over parameter samples).
+differences), ``sweep`` or ``sensitivity`` (tables over parameter samples), ``score`` (a run
+scored against observations).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ import yaml
 from hegemon.errors import HegemonError
 from hegemon.scenario.schema import Scenario
 
-Kind = Literal["run", "compare", "sweep", "sensitivity"]
-KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity")
+Kind = Literal["run", "compare", "sweep", "sensitivity", "score"]
+KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity", "score")
 TABLES = ("summary", "timeseries", "events", "outcomes")
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "click")
 # the table that tells a folder's kind where its manifest does not (folders of version 0.1)
@@ -37,6 +38,7 @@ _KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
     ("paired_differences.parquet", "compare"),
     ("sweep.parquet", "sweep"),
     ("indices.parquet", "sensitivity"),
+    ("scores.parquet", "score"),
     ("summary.parquet", "run"),
 )
 
