@@ -138,15 +138,22 @@ def test_a_scenario_naming_a_missing_or_outside_file_is_located(tmp_path):
     assert len(read_observations(file, spec)) == 1
 
 
-def test_validate_checks_a_scenarios_observations_against_its_actors(tmp_path):
+def test_validate_checks_the_file_a_scenario_names_and_score_its_actors(tmp_path):
     (tmp_path / "mine.csv").write_text(
-        HEADER + "\n" + GOOD.replace("Armenia", "Georgia") + "\n", encoding="utf-8"
+        HEADER + "\n" + GOOD.replace("0.64", "-0.1") + "\n", encoding="utf-8"
     )
     scenario = tmp_path / "s.yaml"
     scenario.write_text("extends: baseline\nname: s\nobservations: mine.csv\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["validate", str(scenario)])
     assert result.exit_code == 2
-    assert "mine.csv:2: actor: unknown local state 'Georgia'" in result.stderr
+    assert "mine.csv:2: value: expected a share in 0..1" in result.stderr
+    (tmp_path / "mine.csv").write_text(
+        HEADER + "\n" + GOOD.replace("Armenia", "Georgia") + "\n", encoding="utf-8"
+    )
+    assert CliRunner().invoke(cli, ["validate", str(scenario)]).exit_code == 0  # a name
+    spec, file = scenario_observations(scenario)
+    with pytest.raises(ObservationsError, match="unknown local state 'Georgia'"):
+        read_observations(file, spec)  # as hegemon score reads it
 
 
 def test_an_observation_row_becomes_an_observation(baseline):

@@ -642,9 +642,10 @@ def score(
 @scenario_options
 @friendly
 def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
-    """Check scenario FILES (or bundled names) and the observations each names, or
+    """Check scenario FILES (or bundled names) and the observations file each names, or
     observations files (.csv); exit 0 when all are valid, otherwise print one line per
-    problem and exit 2.
+    problem and exit 2. (Observations' actors are checked against a run's scenario by
+    hegemon score.)
 
     \b
     Examples:
@@ -660,9 +661,11 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
             if name.endswith(".csv"):
                 read_observations(name)
             else:
-                spec, file = scenario_observations(name, overrides, allow_outside=allow_outside)
+                # the observations file itself; its actors are checked against the
+                # scenario's by `hegemon score`, so that a valid scenario always validates
+                _, file = scenario_observations(name, overrides, allow_outside=allow_outside)
                 if file is not None:
-                    read_observations(file, spec)
+                    read_observations(file)
         except ScenarioError as err:
             problems.extend(err.problems)
         else:
