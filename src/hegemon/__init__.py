@@ -22,12 +22,13 @@ __all__ = [
     "load_scenario",
     "run",
     "save",
+    "score",
     "sensitivity",
     "sweep",
 ]
 
 if TYPE_CHECKING:
-    from hegemon.api import compare, discover, draw, run, save, sensitivity, sweep
+    from hegemon.api import compare, discover, draw, run, save, score, sensitivity, sweep
     from hegemon.results import Comparison, Results
     from hegemon.scenario import Scenario, load_scenario
 
@@ -39,6 +40,7 @@ _LAZY = {
     "discover": "hegemon.api",
     "draw": "hegemon.api",
     "save": "hegemon.api",
+    "score": "hegemon.api",
     "Results": "hegemon.results",
     "Comparison": "hegemon.results",
     "Scenario": "hegemon.scenario",

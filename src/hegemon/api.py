@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import shutil
@@ -23,6 +24,7 @@ from hegemon.results import (
     Comparison,
     Results,
     SampleResults,
+    ScoreResults,
     check_target,
     make_manifest,
     move_into_place,
@@ -44,7 +46,7 @@ def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 
 def draw(
-    results: Results | Comparison | SampleResults | Path | str,
+    results: Results | Comparison | SampleResults | ScoreResults | Path | str,
     out: Path | str | None = None,
     formats: tuple[str, ...] = ("png", "svg"),
 ) -> list[Path]:
@@ -62,6 +64,11 @@ def draw(
         return _run_figures(found, target, formats)
     if isinstance(found, Comparison):
         return _comparison_figures(found, target, formats)
+    if isinstance(found, ScoreResults):
+        raise HegemonError(
+            f"{found.path}: a score folder has no figures yet; its tables are scores.csv "
+            "and totals.csv"
+        )
     return _sample_figures(found, target, formats)
 
 
@@ -500,3 +507,175 @@ def _cases(found: Results | Comparison | SampleResults) -> Any:
         f"{found.path}: a {kind} folder; discover needs a run, a sweep or a sensitivity "
         "folder (for a comparison, give one of its run folders)"
     )
+
+
+def score(
+    results: Results | Path | str,
+    observations: Path | str | None = None,
+    *,
+    since: dt.date | str | None = None,
+    reference: Results | Path | str | None = None,
+    out: Path | str | None = None,
+    model: Any = None,
+    overwrite: bool = False,
+    allow_outside: bool = False,
+    command: str | None = None,
+) -> ScoreResults:
+    """Score a run's ensemble against observations and write a score folder (never into
+    the run's folder): per observation the predictive median and 50% and 90% bands, CRPS
+    (or Brier for a binary state) and log score; totals and coverage; with ``reference`` (a
+    run folder) the skill against it.
+
+    ``observations`` defaults to the file the run's scenario names (``observations:``: a
+    bundled name, or a file in the run's folder). ``since`` keeps observations dated on or
+    after it; rows dated on or before the scenario's start, rows the scenario cites for its
+    initial values and inverse indicators are left out (``hegemon.analysis.scores.selection``).
+    The ensemble at an observation's date is the state at the last step on or before it:
+    every replicate from ``timeseries`` when stored, otherwise rebuilt from the summary's
+    quantiles (``hegemon.analysis.scores.from_quantiles``). ``model`` is an
+    :class:`~hegemon.analysis.observation.ObservationModel` (default parameters if None).
+    ``out`` defaults to a temporary folder that lives as long as the returned object.
+
+    >>> scored = score(run("baseline", 50, seed=1), out=tmp / "s")  # doctest: +SKIP
+    >>> scored.totals  # doctest: +SKIP
+    """
+    from hegemon.analysis.observation import ObservationModel
+    from hegemon.analysis.scores import add_skill, score_table, selection, totals
+    from hegemon.scenario.observations import read_observations
+
+    model = model or ObservationModel()
+    run_results = results if isinstance(results, Results) else Results(results)
+    scenario = run_results.scenario
+    file = _observations_for(run_results, observations, allow_outside)
+    obs = read_observations(file, scenario)
+    if isinstance(since, str):
+        try:
+            since = dt.date.fromisoformat(since)
+        except ValueError:
+            raise HegemonError(f"since: expected a date YYYY-MM-DD, got {since!r}") from None
+    reasons = selection(obs.table, scenario, since=since, model=model)
+    ensembles, how = _ensembles(run_results, obs.table, reasons)
+    for index, row in obs.table.iterrows():
+        if not reasons[index] and int(row["line"]) not in ensembles:
+            reasons[index] = how.get(int(row["line"]), "no ensemble")
+    table = score_table(obs.table, ensembles, reasons, model)
+    ref_info: dict[str, Any] = {"reference": None}
+    if reference is not None:
+        ref_results = reference if isinstance(reference, Results) else Results(reference)
+        ref_ensembles, _ = _ensembles(ref_results, obs.table, reasons)
+        ref_table = score_table(obs.table, ref_ensembles, reasons, model)
+        table = add_skill(table, ref_table)
+        ref_info = {
+            "reference": str(ref_results.path),
+            "reference_scenario": ref_results.name,
+            "reference_seed": ref_results.manifest.get("seed"),
+            "reference_replicates": ref_results.manifest.get("replicates"),
+        }
+    sums = totals(table)
+    scenario_text = (run_results.path / "scenario.yaml").read_text(encoding="utf-8")
+    sources = sorted({str(x) for x in table["ensemble"].dropna()})
+    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="hegemon-")) / "score"
+    saved = ScoreResults.save(
+        target,
+        scenario,
+        table,
+        sums,
+        scenario_text=scenario_text,
+        observations_file=obs.path,
+        run_manifest=run_results.manifest,
+        overwrite=overwrite,
+        command=command,
+        results=str(run_results.path),
+        observations=str(obs.path),
+        observations_sha256=obs.sha256,
+        since=since.isoformat() if since is not None else None,
+        ensemble=sources,
+        scored=int(table["used"].sum()),
+        not_scored=int((~table["used"]).sum()),
+        observation_model=model.as_dict(),
+        **ref_info,
+    )
+    if out is None:
+        weakref.finalize(saved, shutil.rmtree, target.parent, True)
+    return saved
+
+
+def _observations_for(results: Results, given: Path | str | None, allow_outside: bool) -> Path:
+    """The observations file to score against: ``given``, or the one the scenario names."""
+    from hegemon.errors import Problem, ScenarioError
+    from hegemon.scenario.loader import observations_file
+    from hegemon.scenario.observations import observations_path
+
+    if given is not None:
+        return observations_path(given)
+    ref = results.scenario.observations
+    if ref is None:
+        raise HegemonError(
+            f"{results.path}: scenario {results.name} names no observations; "
+            "pass --observations FILE"
+        )
+    try:
+        return observations_file(ref, results.path / "scenario.yaml", allow_outside=allow_outside)
+    except ScenarioError as err:
+        raise ScenarioError(
+            [
+                Problem(
+                    results.path / "scenario.yaml",
+                    None,
+                    "observations",
+                    f"{err.problems[0].message}; pass --observations FILE",
+                )
+            ]
+        ) from None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _ensembles(
+    results: Results, table: pd.DataFrame, reasons: pd.Series
+) -> tuple[dict[int, tuple[Any, str, int]], dict[int, str]]:
+    """For every observation to score (by line): the metric's values over the replicates
+    at the last step on or before its date, how they were obtained and the step; and for
+    those that cannot be scored in these results, why."""
+    from hegemon.analysis.scores import from_mean, from_quantiles, missing_metric_reason
+    from hegemon.scenario.observables import METRICS
+
+    scenario = results.scenario
+    steps = int(results.manifest.get("steps", scenario.steps))
+    summary = results.summary
+    have = set(summary["metric"].astype(str))
+    wanted: dict[int, tuple[str, str | None, str | None, int]] = {}
+    why: dict[int, str] = {}
+    for index, row in table.iterrows():
+        if reasons[index]:
+            continue
+        line = int(row["line"])
+        step = (row["date"].date() - scenario.start).days // 7
+        if row["metric"] not in have:
+            why[line] = missing_metric_reason(row["metric"])
+        elif step > steps:
+            why[line] = f"after the end of the run ({scenario.end})"
+        else:
+            wanted[line] = (str(row["metric"]), _text(row["actor"]), _text(row["target"]), step)
+    stored = results.values_at(list(set(wanted.values())))
+    replicates = int(results.manifest.get("replicates", 0))
+    out: dict[int, tuple[Any, str, int]] = {}
+    for line, key in wanted.items():
+        metric, actor, target, step = key
+        if key in stored:
+            out[line] = (stored[key], "timeseries", step)
+            continue
+        rows = summary[(summary["metric"] == metric) & (summary["step"] == step)]
+        rows = rows[rows["actor"].isna()] if actor is None else rows[rows["actor"] == actor]
+        rows = rows[rows["target"].isna()] if target is None else rows[rows["target"] == target]
+        if rows.empty:
+            why[line] = f"no series {metric} for {actor or '-'}, {target or '-'} in these results"
+            continue
+        row = rows.iloc[0]
+        if METRICS[metric].kind == "binary":
+            out[line] = (from_mean(float(row["mean"]), replicates), "summary mean", step)
+        else:
+            out[line] = (from_quantiles(row), "summary quantiles", step)
+    return out, why

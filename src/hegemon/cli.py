@@ -631,23 +631,118 @@ def discover(
 
 
 @cli.command()
+@click.argument("results", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--observations",
+    metavar="FILE",
+    help="Observations CSV (a file or a bundled name) [default: the one the results' "
+    "scenario names].",
+)
+@click.option(
+    "--since",
+    callback=parse_date,
+    metavar="DATE",
+    help="Score only observations dated on or after DATE (YYYY-MM-DD): the out-of-sample part.",
+)
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="A results folder to compute the skill against.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Score folder [default: results/score-<time>].",
+)
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let the scenario's observations: name a file outside the results folder.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No table.")
+@friendly
+def score(
+    results: Path,
+    observations: str | None,
+    since: str | None,
+    reference: Path | None,
+    out: Path | None,
+    force: bool,
+    allow_outside: bool,
+    quiet: bool,
+) -> None:
+    """Score the ensemble of a RESULTS folder against observations: per observation the
+    median, 50% and 90% bands, CRPS (Brier for a binary state) and log score; totals and
+    coverage; with --reference, the skill against another results folder. Writes a score
+    folder (never into RESULTS); prints the table on stderr and the folder on stdout.
+
+    \b
+    Examples:
+      hegemon score results/baseline-20250101-120000
+      hegemon score results/base --since 2022-01-01 --reference results/no-pk -o results/s
+    """
+    from hegemon.analysis.scores import format_scores
+    from hegemon.api import score as score_api
+
+    if out is not None and out.resolve() == results.resolve():
+        raise click.UsageError("-o must name a new folder, not RESULTS")
+    scored = score_api(
+        results,
+        observations,
+        since=since,
+        reference=reference,
+        out=out or default_out("score"),
+        overwrite=force,
+        allow_outside=allow_outside,
+        command=command_line(),
+    )
+    if not quiet:
+        table = scored.scores
+        approx = table[table["ensemble"] == "summary quantiles"]
+        if len(approx):
+            click.echo(
+                f"note: {len(approx)} observation(s) scored from the summary's quantiles "
+                "(no timeseries): CRPS and bands are approximate; rerun with --store full "
+                "for exact scores",
+                err=True,
+            )
+        with pd_display():
+            click.echo(f"\n{format_scores(table, scored.totals)}\n", err=True)
+    click.echo(str(scored.path))
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True)
 @scenario_options
 @friendly
 def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: bool) -> None:
-    """Check scenario FILES (or bundled names); exit 0 when all are valid, otherwise print one
-    line per problem and exit 2.
+    """Check scenario FILES (or bundled names) and the observations file each names, or
+    observations files (.csv); exit 0 when all are valid, otherwise print one line per
+    problem and exit 2. (Observations' actors are checked against a run's scenario by
+    hegemon score.)
 
     \b
-    Example:
+    Examples:
       hegemon validate scenarios/*.yaml
+      hegemon validate my-observations.csv
     """
-    from hegemon.scenario.loader import load_scenario
+    from hegemon.scenario.loader import scenario_observations
+    from hegemon.scenario.observations import read_observations
 
     problems = []
     for name in files:
         try:
-            load_scenario(name, overrides, allow_outside=allow_outside)
+            if name.endswith(".csv"):
+                read_observations(name)
+            else:
+                # the observations file itself; its actors are checked against the
+                # scenario's by `hegemon score`, so that a valid scenario always validates
+                _, file = scenario_observations(name, overrides, allow_outside=allow_outside)
+                if file is not None:
+                    read_observations(file)
         except ScenarioError as err:
             problems.extend(err.problems)
         else:

@@ -55,6 +55,8 @@ def series_plan(model: HegemonModel) -> list[tuple[SeriesKey, Reader, Any, Any]]
     for metric in METRICS.values():
         if metric.name in DISPUTE_METRICS and model.dispute is None:
             continue
+        if metric.name not in READERS:  # declared for observations, not yet recorded
+            continue
         for actor in _in_role(model, metric.actor):
             for target in _in_role(model, metric.target):
                 key = (metric.name, getattr(actor, "name", None), getattr(target, "name", None))

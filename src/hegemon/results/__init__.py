@@ -1,5 +1,5 @@
-"""Results folders, written and read in one place: runs, comparisons, sweeps and
-sensitivity analyses (schema in docs/results.md)."""
+"""Results folders, written and read in one place: runs, comparisons, sweeps,
+sensitivity analyses and scores (schema in docs/results.md)."""
 
 from hegemon.results.comparison import Comparison
 from hegemon.results.folder import (
@@ -16,12 +16,14 @@ from hegemon.results.folder import (
 )
 from hegemon.results.run import Results
 from hegemon.results.samples import SampleResults, open_folder
+from hegemon.results.scores import ScoreResults
 
 __all__ = [
     "KINDS",
     "Comparison",
     "Results",
     "SampleResults",
+    "ScoreResults",
     "atomic_folder",
     "check_target",
     "kind_of",

@@ -4,7 +4,8 @@ A folder is written beside its target and renamed into place when complete, so a
 that exists is always whole; its ``manifest.json`` is written last and says the folder's
 ``kind``: ``run`` (one scenario's tables), ``compare`` (several runs and their paired
 differences), ``sweep`` or ``sensitivity`` (tables over parameter samples), ``discover``
-(the boxes of the parameters where an outcome happens).
+(the boxes of the parameters where an outcome happens) and ``score`` (a run scored against
+observations).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import yaml
 from hegemon.errors import HegemonError
 from hegemon.scenario.schema import Scenario
 
-Kind = Literal["run", "compare", "sweep", "sensitivity", "discover"]
-KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity", "discover")
+Kind = Literal["run", "compare", "sweep", "sensitivity", "discover", "score"]
+KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity", "discover", "score")
 TABLES = ("summary", "timeseries", "events", "outcomes")
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "click")
 # the table that tells a folder's kind where its manifest does not (folders of version 0.1)
@@ -38,6 +39,7 @@ _KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
     ("paired_differences.parquet", "compare"),
     ("sweep.parquet", "sweep"),
     ("indices.parquet", "sensitivity"),
+    ("scores.parquet", "score"),
     ("summary.parquet", "run"),
 )
 

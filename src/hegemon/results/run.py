@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hegemon.analysis.headline import headline_rows
@@ -20,6 +21,10 @@ from hegemon.ensemble.tables import categorize
 from hegemon.errors import HegemonError
 from hegemon.results.folder import atomic_folder, read_manifest
 from hegemon.scenario.schema import Scenario
+
+
+def _name(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 class Results:
@@ -102,6 +107,31 @@ class Results:
         if rows.empty:
             raise HegemonError(f"no series {metric!r} for actor {actor!r}, target {target!r}")
         return rows.pivot(index="date", columns="replicate", values="value")
+
+    def values_at(
+        self, series: list[tuple[str, str | None, str | None, int]]
+    ) -> dict[tuple[str, str | None, str | None, int], np.ndarray]:
+        """Every replicate's value of each (metric, actor, target, step) of ``series``, in
+        replicate order, read from ``timeseries`` with filters (only the rows needed), or {}
+        without trajectories. A series the folder does not hold is absent from the result."""
+        file = self.path / "timeseries.parquet"
+        if not series or not file.exists():
+            return {}
+        metrics = sorted({m for m, _, _, _ in series})
+        steps = sorted({int(s) for _, _, _, s in series})
+        rows = pd.read_parquet(
+            file,
+            columns=["replicate", "step", "metric", "actor", "target", "value"],
+            filters=[("metric", "in", metrics), ("step", "in", steps)],
+        )
+        for column in ("metric", "actor", "target"):
+            rows[column] = rows[column].astype(object).where(rows[column].notna(), None)
+        out = {}
+        groups = rows.groupby(["metric", "actor", "target", "step"], dropna=False, sort=False)
+        for (metric, actor, target, step), group in groups:
+            key = (metric, _name(actor), _name(target), int(step))
+            out[key] = group.sort_values("replicate")["value"].to_numpy(float)
+        return {key: out[key] for key in series if key in out}
 
     def headline(self) -> list[tuple[str, str]]:
         """The headline numbers: (label, value) rows for a short table."""

@@ -28,6 +28,7 @@ from hegemon.results.folder import (
     write_manifest,
 )
 from hegemon.results.run import Results
+from hegemon.results.scores import ScoreResults
 from hegemon.scenario.schema import Scenario
 
 TABLES: dict[str, tuple[str, ...]] = {
@@ -116,11 +117,13 @@ class SampleResults:
         return cls(path)
 
 
-def open_folder(path: Path | str) -> Results | Comparison | SampleResults:
+def open_folder(path: Path | str) -> Results | Comparison | SampleResults | ScoreResults:
     """Any results folder, by the kind its manifest gives."""
     kind = kind_of(Path(path))
     if kind == "run":
         return Results(path)
     if kind == "compare":
         return Comparison.load(path)
+    if kind == "score":
+        return ScoreResults(path)
     return SampleResults(path)

@@ -76,7 +76,77 @@ def load_scenario(
     doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
     for item in overrides:
         apply_override(doc, item)
-    return validate(doc)
+    scenario = validate(doc)
+    _named_observations(doc, scenario, allow_outside)
+    return scenario
+
+
+def scenario_observations(
+    name_or_path: str | Path, overrides: Sequence[str] = (), *, allow_outside: bool = False
+) -> tuple[Scenario, Path | None]:
+    """The scenario and the observations file it names (None if it names none), resolved
+    relative to the file that says ``observations:`` (a parent's, if inherited)."""
+    doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
+    for item in overrides:
+        apply_override(doc, item)
+    scenario = validate(doc)
+    return scenario, _named_observations(doc, scenario, allow_outside)
+
+
+def _named_observations(doc: YamlDoc, scenario: Scenario, allow_outside: bool) -> Path | None:
+    if scenario.observations is None:
+        return None
+    origin, _ = locate(doc, ("observations",))
+    relative_to = None if origin == SET_ORIGIN else Path(origin)
+    return observations_file(
+        scenario.observations, relative_to, allow_outside=allow_outside, doc=doc
+    )
+
+
+def observations_file(
+    ref: str,
+    relative_to: Path | None,
+    *,
+    allow_outside: bool = False,
+    doc: YamlDoc | None = None,
+) -> Path:
+    """The file an ``observations:`` value names: a bundled observations file (``name`` or
+    ``name.csv``), or a ``.csv`` file relative to the scenario file ``relative_to`` (the
+    current folder for ``--set``), inside that file's folder unless ``allow_outside``, as
+    for ``extends:``. Problems are located at the ``observations`` key of ``doc``."""
+    from hegemon.scenario.observations import bundled_observations, bundled_observations_file
+
+    where = locate(doc, ("observations",)) if doc is not None else (relative_to, None)
+
+    def problem(message: str) -> ScenarioError:
+        return ScenarioError([Problem(*where, "observations", message)])
+
+    folder = relative_to.parent if relative_to is not None else Path(".")
+    try:
+        candidate = folder / ref
+        if candidate.suffix == ".csv":
+            if not allow_outside and not candidate.resolve().is_relative_to(folder.resolve()):
+                name = (
+                    f"the folder of {relative_to.name}"
+                    if relative_to is not None
+                    else "the current folder"
+                )
+                raise problem(
+                    f"{ref!r} is outside {name}; only bundled observations "
+                    "and files in that folder can be named (pass --allow-outside to permit it)"
+                )
+            if candidate.is_file():
+                return candidate
+        bundled = bundled_observations_file(ref)
+        if bundled is not None and "/" not in ref:
+            return bundled
+    except (OSError, ValueError) as err:
+        raise problem(f"cannot use {ref[:60]!r} as observations: {err}") from None
+    raise problem(
+        f"no observations {ref!r} (expected a bundled name: "
+        f"{', '.join(bundled_observations()) or 'none'}; or a .csv file relative to "
+        f"{relative_to.name if relative_to is not None else 'the current folder'})"
+    )
 
 
 def read_document(

@@ -99,6 +99,13 @@ METRICS: dict[str, Metric] = {
             "clashes_cum", "count", "Clashes, cumulative", "count", "", "",
             "clashes since the start", cumulative=True,
         ),
+        Metric(
+            "commitments_failed_cum", "count", "Failed calls on an ally, cumulative", "count",
+            "power", "local state",
+            "calls of the ally (target) on its patron (actor) that were not honoured, since "
+            "the start",
+            cumulative=True,
+        ),
     ]
 }  # fmt: skip
 
@@ -207,7 +214,8 @@ class OutcomeColumn:
         return self.outcome.unit
 
 
-def _actors_in(scenario: Scenario, role: Role) -> list[str | None]:
+def actors_in(scenario: Scenario, role: Role) -> list[str | None]:
+    """The names a role stands for in a scenario ([None] for the empty role)."""
     if role == "power":
         return [a.name for a in scenario.powers]
     if role == "local state":
@@ -225,8 +233,8 @@ def outcome_columns(scenario: Scenario) -> dict[str, OutcomeColumn]:
     for outcome in OUTCOMES.values():
         if outcome.name in CONFLICT_OUTCOMES and scenario.conflict is None:
             continue
-        for actor in _actors_in(scenario, outcome.actor):
-            for target in _actors_in(scenario, outcome.target):
+        for actor in actors_in(scenario, outcome.actor):
+            for target in actors_in(scenario, outcome.target):
                 col = OutcomeColumn(outcome, actor, target)
                 out[col.name] = col
     return out

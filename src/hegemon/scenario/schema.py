@@ -295,6 +295,12 @@ class Scenario(Strict):
     question: str = Field("", description="the one-line question the scenario asks")
     description: str = ""
     extends: str | None = None
+    observations: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="observations file: a bundled name, or a .csv file beside the scenario",
+    )
     start: dt.date = Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))
     horizon_years: float = Field(5.0, gt=0, le=50)
     until: dt.date | None = Field(
