@@ -8,8 +8,8 @@ and ``figures/``; :mod:`hegemon.results.folder` writes it atomically.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
