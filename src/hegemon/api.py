@@ -15,10 +15,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from hegemon.analysis.regimes import classify
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
-from hegemon.errors import HegemonError
+from hegemon.errors import BadInput, HegemonError
 from hegemon.results import (
     Comparison,
     Results,
@@ -154,6 +154,13 @@ def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
     return lambda results, folder: draw(results, folder / "figures")
 
 
+def check_replicates(replicates: int) -> None:
+    """Refuse a number of replicates below 1 or above ``MAX_REPLICATES`` (one line)."""
+    problem = replicates_problem(replicates)
+    if problem:
+        raise BadInput(problem)
+
+
 def partial_folder(out: Path) -> Path:
     """Where an unfinished run for ``out`` keeps its work (kept for ``resume``)."""
     return out.with_name(out.name + ".partial")
@@ -194,8 +201,7 @@ def run(
         scenario = with_overrides(scenario, overrides)
     else:
         scenario = load_scenario(scenario, overrides)
-    if replicates < 1:
-        raise HegemonError(f"replicates must be at least 1, got {replicates}")
+    check_replicates(replicates)
     store = store or ("full" if replicates <= FULL_STORE_LIMIT else "summary")
     if store not in ("full", "summary"):
         raise HegemonError(f"store must be 'full' or 'summary', got {store!r}")
@@ -294,6 +300,7 @@ def compare(
     comparison folder ``out``: a run folder each, paired differences against the first,
     regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
     :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``)."""
+    check_replicates(replicates)
     target = Path(out)
     check_target(target, overwrite=overwrite)
     specs = {
@@ -332,6 +339,7 @@ def sweep(
     folder ``out``; every grid point is an ensemble with common random numbers."""
     from hegemon.analysis.sensitivity import sweep as sweep_table
 
+    check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
     check_target(Path(out), overwrite=overwrite)
     table = sweep_table(spec, grid, replicates, seed, **engine)
@@ -369,6 +377,7 @@ def sensitivity(
     the sensitivity folder ``out`` (indices, per-sample table, figures)."""
     from hegemon.analysis.sensitivity import sensitivity as sensitivity_tables
 
+    check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
     check_target(Path(out), overwrite=overwrite)
     indices, samples = sensitivity_tables(

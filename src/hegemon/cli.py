@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
-from hegemon.errors import HegemonError, ScenarioError
+from hegemon.errors import BadInput, HegemonError, ScenarioError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -36,6 +36,9 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except ScenarioError as err:
             for problem in err.problems:
                 click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except BadInput as err:
+            click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except HegemonError as err:
             click.echo(f"error: {err}", err=True)

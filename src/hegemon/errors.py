@@ -27,6 +27,10 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
+class BadInput(HegemonError):
+    """An option or argument hegemon cannot use (the CLI: one line and exit status 2)."""
+
+
 class ScenarioError(HegemonError):
     """A scenario that cannot be loaded; carries every problem found."""
 

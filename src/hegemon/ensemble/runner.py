@@ -11,11 +11,11 @@ import functools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -71,11 +71,40 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ense
     return ensemble
 
 
-def chunks(replicates: int, chunk_size: int) -> list[tuple[int, int]]:
-    """The (start, stop) replicate ranges of every chunk, in order."""
-    if chunk_size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
-    return [(lo, min(lo + chunk_size, replicates)) for lo in range(0, replicates, chunk_size)]
+class Chunks(Sequence[tuple[int, int]]):
+    """The (start, stop) replicate ranges of the chunks, in order, each computed when it is
+    asked for: a run of many chunks never holds them all."""
+
+    def __init__(self, replicates: int, chunk_size: int):
+        if chunk_size < 1:
+            raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
+        self.replicates, self.chunk_size = max(replicates, 0), chunk_size
+
+    def __len__(self) -> int:
+        return -(-self.replicates // self.chunk_size)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"chunk {index} of {n}")
+        lo = index * self.chunk_size
+        return lo, min(lo + self.chunk_size, self.replicates)
+
+    def __repr__(self) -> str:
+        return f"Chunks({self.replicates}, {self.chunk_size})"
+
+
+def chunks(replicates: int, chunk_size: int) -> Chunks:
+    """The (start, stop) replicate ranges of every chunk, in order (computed lazily)."""
+    return Chunks(replicates, chunk_size)
 
 
 def default_workers() -> int:
@@ -96,7 +125,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 def run_chunks[T](
     task: Callable[..., T],
-    blocks: list[tuple[int, int]],
+    blocks: Sequence[tuple[int, int]],
     *,
     skip: Iterable[int] = (),
     workers: int = 1,
@@ -113,16 +142,17 @@ def run_chunks[T](
     two chunks per worker in flight, so memory stays bounded. A chunk whose worker dies is
     retried once (on a fresh pool when the pool broke); a second failure stops the run.
     """
-    todo = [i for i in range(len(blocks)) if i not in set(skip)]
-    if executor is None and (workers <= 1 or len(todo) <= 1):  # a pool would only add start-up
-        for i in todo:
+    skipped = set(skip)
+    todo = (i for i in range(len(blocks)) if i not in skipped)  # lazily: there may be many
+    if executor is None and (workers <= 1 or len(blocks) - len(skipped) <= 1):
+        for i in todo:  # in this process: a pool would only add start-up
             yield i, task(*blocks[i])
         return
     pool = executor or process_pool(workers)
     window = 2 * max(workers, 1) if executor is None else 2 * max(default_workers(), 1)
     retried: set[int] = set()
     pending: deque[tuple[int, Future[Any]]] = deque()
-    queue = deque(todo)
+    queue: deque[int] = deque()  # chunks to run again, before the rest of ``todo``
 
     def submit(i: int) -> None:
         try:
@@ -133,9 +163,14 @@ def run_chunks[T](
         pending.append((i, future))
 
     try:
-        while queue or pending:
-            while queue and len(pending) < window:
-                submit(queue.popleft())
+        while True:
+            while len(pending) < window:
+                nxt = queue.popleft() if queue else next(todo, None)
+                if nxt is None:
+                    break
+                submit(nxt)
+            if not pending:
+                break
             i, future = pending.popleft()
             try:
                 result = future.result()
