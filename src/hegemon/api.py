@@ -210,7 +210,7 @@ def run(
     if target is not None:
         work = partial_folder(target)
         check_target(target, overwrite=overwrite)
-        check_target(work, overwrite=True)
+        check_target(work, overwrite=True, partial=True)
         if work.exists() and not resume:
             if not overwrite:
                 raise HegemonError(

@@ -99,14 +99,74 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise
 
 
-def check_target(target: Path, *, overwrite: bool) -> None:
-    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``."""
+def check_target(target: Path, *, overwrite: bool, partial: bool = False) -> None:
+    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``, or
+    exists and is not a folder hegemon may replace: a results folder (its manifest says its
+    kind), an empty folder or, with ``partial``, an interrupted run's ``.partial`` folder."""
     if target.is_symlink():
         raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
-    if target.exists() and not overwrite:
+    if not target.exists():
+        return
+    ours = replaceable(target, partial=partial)
+    if not ours:
+        raise HegemonError(
+            f"{target}: already exists and is not a hegemon results folder (no manifest.json "
+            "of a run, comparison, sweep or sensitivity analysis); refusing to replace it: "
+            "choose another folder"
+        )
+    if not overwrite:
         raise HegemonError(
             f"{target}: already exists; choose another folder or pass --force to replace it"
         )
+
+
+def results_kind(path: Path) -> Kind | None:
+    """The kind of the complete results folder at ``path``, or None if it is not one: its
+    ``manifest.json`` is a JSON object whose ``kind`` is one of :data:`KINDS`, beside the
+    table that kind always holds."""
+    file = Path(path) / "manifest.json"
+    try:
+        if not Path(path).is_dir() or not file.is_file():
+            return None
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    marker = next((name for name, k in _KIND_MARKERS if k == kind), None)
+    if marker is None or not (Path(path) / marker).is_file():
+        return None
+    return kind
+
+
+_WORK_FOLDERS = {"outcomes", "events", "sums", "sample", "timeseries"}
+
+
+def interrupted_run(path: Path) -> bool:
+    """Whether ``path`` is an interrupted run's (or comparison's) ``.partial`` folder: it has
+    ``_work/progress.json``, or is complete, or holds only the empty folders a run makes
+    before its first file."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return False
+    work = path / "_work"
+    if (work / "progress.json").is_file() or results_kind(path) is not None:
+        return True
+    if {p.name for p in path.iterdir()} != {"_work"} or not work.is_dir():
+        return False
+    inside = list(work.iterdir())
+    return all(p.name in _WORK_FOLDERS and p.is_dir() and not any(p.iterdir()) for p in inside)
+
+
+def replaceable(path: Path, *, partial: bool = False) -> bool:
+    """Whether ``--force`` may replace what is at ``path``: a results folder, an empty folder
+    or, with ``partial``, an interrupted run's ``.partial`` folder. Anything else (a file, a
+    project, someone's data) is never deleted."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    if results_kind(path) is not None or not any(path.iterdir()):
+        return True
+    return partial and interrupted_run(path)
 
 
 def staging_folder(target: Path) -> Path:
@@ -123,8 +183,7 @@ def staging_folder(target: Path) -> Path:
 def move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
     """Rename a complete ``staging`` folder to ``target``, replacing it if ``overwrite``."""
     if target.exists():
-        if not overwrite:
-            raise HegemonError(f"{target}: already exists")
+        check_target(target, overwrite=overwrite)  # again: it may have changed meanwhile
         trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
         os.replace(target, trash / target.name)
         os.replace(staging, target)
