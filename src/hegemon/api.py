@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
+import signal
 import tempfile
 import weakref
 from collections.abc import Callable, Sequence
@@ -18,7 +20,7 @@ from hegemon.analysis.regimes import classify
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
-from hegemon.errors import BadInput, HegemonError
+from hegemon.errors import BadInput, HegemonError, Interrupted
 from hegemon.results import (
     Comparison,
     Results,
@@ -247,10 +249,12 @@ def run(
             progress(sum(blocks[i][1] - blocks[i][0] for i in done))
         hook = functools.partial(with_regime, scenario=scenario)
         task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
-        for i, products in run_chunks(task, blocks, skip=done, workers=workers, executor=executor):
-            ensemble.add(i, products)
-            if progress:
-                progress(blocks[i][1] - blocks[i][0])
+        chunk_results = run_chunks(task, blocks, skip=done, workers=workers, executor=executor)
+        with contextlib.closing(chunk_results):  # an interrupted run stops its workers at once
+            for i, products in chunk_results:
+                ensemble.add(i, products)
+                if progress:
+                    progress(blocks[i][1] - blocks[i][0])
         ensemble.finish(len(blocks))
         ensemble.write_text("scenario.yaml", resolved)
         if figures:
@@ -263,12 +267,30 @@ def run(
         ensemble.close()
     except OSError as err:
         resumable = target is not None and (work / WORK / "progress.json").is_file()
-        if target is not None and not resumable:
-            shutil.rmtree(work, ignore_errors=True)  # nothing finished: nothing to keep
+        if target is None or not resumable:  # nothing finished: nothing to keep
+            shutil.rmtree(work if target is not None else work.parent, ignore_errors=True)
         kept = (
             f"; the finished chunks are kept: run again with --resume {target}" if resumable else ""
         )
         raise HegemonError(f"{work}: cannot write results: {err.strerror or err}{kept}") from None
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM in the CLI
+        signum = getattr(err, "signum", signal.SIGINT)
+        if target is None:
+            shutil.rmtree(work.parent, ignore_errors=True)
+            raise Interrupted("", signum) from None
+        if not (work / WORK / "progress.json").is_file():
+            shutil.rmtree(work, ignore_errors=True)
+            raise Interrupted("", signum) from None
+        kept = len(EnsembleStore.chunks_on_disk(work))
+        raise Interrupted(
+            f"the finished chunks ({kept} of {len(blocks)}) are kept in {work}; continue "
+            f"with the same command and --resume {target}",
+            signum,
+        ) from None
+    except BaseException:
+        if target is None:
+            shutil.rmtree(work.parent, ignore_errors=True)
+        raise
     if target is None:  # a temporary folder, removed with the Results object
         results = Results(work)
         weakref.finalize(results, shutil.rmtree, work.parent, True)

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import math
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from hegemon.errors import BadInput, HegemonError, ScenarioError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+NOTHING_KEPT = "nothing was kept; run the command again to start over"
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,9 +45,10 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except HegemonError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_FAILURE)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing was written", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (see main)
+            kept = getattr(err, "message", "") or NOTHING_KEPT
+            click.echo(f"interrupted: {kept}", err=True)
+            sys.exit(128 + getattr(err, "signum", signal.SIGINT))
 
     return wrapper
 
@@ -668,5 +671,14 @@ class _Silent:
         return None
 
 
+def terminated(signum: int, frame: Any) -> None:
+    """SIGTERM ends a command as Ctrl-C does: the run stops its workers and keeps what it
+    finished, and the command says what was kept (exit status 143)."""
+    from hegemon.errors import Interrupted
+
+    raise Interrupted("", signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, terminated)
     cli(prog_name="hegemon")

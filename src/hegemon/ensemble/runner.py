@@ -7,14 +7,19 @@ the same whatever the chunk size, the worker count or the executor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
@@ -117,10 +122,70 @@ def default_workers() -> int:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of fresh worker processes: forkserver where available (forking a process that
-    already runs threads can deadlock), spawn elsewhere."""
+    already runs threads can deadlock), spawn elsewhere. Each worker ignores Ctrl-C (this
+    process decides when to stop) and exits on its own soon after this process is gone."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    parent = os.getpid()
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_worker,
+        initargs=(parent, _start_time(parent)),
+    )
+
+
+WATCH_SECONDS = 0.5  # how often a worker checks that the process that started it is alive
+
+
+def _start_worker(parent: int, started: str | None) -> None:
+    """The pool's initializer: ignore Ctrl-C, and start a watchdog thread that ends this
+    worker when ``parent`` (the process whose pool it is) is gone, even after ``kill -9``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watchdog = threading.Thread(
+        target=_watch, args=(parent, started), name="hegemon-watchdog", daemon=True
+    )
+    watchdog.start()
+
+
+def _watch(parent: int, started: str | None) -> None:
+    while _is_running(parent, started):
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)  # the parent is gone: nobody wants this chunk any more
+
+
+def _start_time(pid: int) -> str | None:
+    """When ``pid`` started (Linux: /proc), to tell it from a later process with its pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if len(fields) > 19 and fields[0] != "Z" else None
+
+
+def _is_running(pid: int, started: str | None) -> bool:
+    if started is not None:
+        return _start_time(pid) == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers at once (the run is interrupted: their chunks are not wanted)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_chunks[T](
@@ -197,9 +262,15 @@ def run_chunks[T](
                 queue.appendleft(i)
                 continue
             yield i, result
-    finally:
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM), failed, or closed early
         if executor is None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _stop_now(pool)
+        else:
+            for _, future in pending:
+                future.cancel()
+        raise
+    if executor is None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def simulate(
