@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
-from hegemon.errors import BadInput, HegemonError, ScenarioError
+from hegemon.errors import BadInput, HegemonError, Problem, ScenarioError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -51,6 +51,12 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(128 + getattr(err, "signum", signal.SIGINT))
 
     return wrapper
+
+
+def warn(warnings: list[Problem]) -> None:
+    """Print what is valid but probably not meant, one ``warning:`` line each, on stderr."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -256,7 +262,15 @@ def run(
         raise click.UsageError("give --years or --until, not both")
     extra = [f"horizon_years={years}", "until=null"] if years is not None else []
     extra += [f"until={until}"] if until is not None else []
-    spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
+    found: list[Problem] = []
+    spec = load_scenario(
+        scenario,
+        [*extra, *overrides],
+        allow_outside=allow_outside,
+        warnings=found,
+        late_events=not extra,  # a run shortened on purpose ignores later events quietly
+    )
+    warn(found)
     if resume is not None and out is not None and out != resume:
         raise click.UsageError("--resume DIR names the results folder; do not also give -o")
     target = resume or out or default_out(spec.name)
@@ -575,11 +589,13 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
 
     problems = []
     for name in files:
+        found: list[Problem] = []
         try:
-            load_scenario(name, overrides, allow_outside=allow_outside)
+            load_scenario(name, overrides, allow_outside=allow_outside, warnings=found)
         except ScenarioError as err:
             problems.extend(err.problems)
         else:
+            warn(found)
             click.echo(f"ok: {name}", err=True)
     if problems:
         raise ScenarioError(problems)

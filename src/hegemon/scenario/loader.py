@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hegemon.errors import Problem, ScenarioError
 from hegemon.scenario.keypaths import item_index
-from hegemon.scenario.schema import Scenario, cross_reference_problems
+from hegemon.scenario.schema import Scenario, cross_reference_problems, scenario_warnings
 from hegemon.scenario.yamldoc import (
     YamlDoc,
     key_name,
@@ -62,10 +62,16 @@ def scenario_path(name_or_path: str | Path) -> Path:
 
 
 def load_scenario(
-    name_or_path: str | Path, overrides: Sequence[str] = (), *, allow_outside: bool = False
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    allow_outside: bool = False,
+    warnings: list[Problem] | None = None,
+    late_events: bool = True,
 ) -> Scenario:
     """Load and validate a scenario, resolving ``extends:`` and applying ``KEY=VALUE``
-    overrides first.
+    overrides first. ``warnings``, when given, receives what is valid but probably not meant
+    (:func:`~hegemon.scenario.schema.scenario_warnings`), located like errors.
 
     ``extends:`` names a bundled scenario or a file relative to the extending file, inside
     its folder unless ``allow_outside``.
@@ -76,7 +82,13 @@ def load_scenario(
     doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
     for item in overrides:
         apply_override(doc, item)
-    return validate(doc)
+    scenario = validate(doc)
+    if warnings is not None:
+        warnings.extend(
+            Problem(*locate(doc, loc), key_name(doc, loc), message)
+            for loc, message in scenario_warnings(scenario, late_events=late_events)
+        )
+    return scenario
 
 
 def read_document(
@@ -187,16 +199,31 @@ def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
     def merge_items(p: list, c: list, ppath: tuple, cpath: tuple, out: tuple, key: str) -> list:
         result: list[Any] = []
         index = {
-            item[key]: i
+            item[key].strip(): i  # names are compared as the schema reads them: stripped
             for i, item in enumerate(p)
             if isinstance(item, dict) and isinstance(item.get(key), str)
         }
         overrides: dict[int, int] = {}
         removed: set[int] = set()
         added: list[int] = []
+        first: dict[str, int] = {}
         for j, item in enumerate(c):
             name = item.get(key) if isinstance(item, dict) else None
-            name = name if isinstance(name, str) else None
+            name = name.strip() if isinstance(name, str) else None
+            if name is not None and name in first:  # which of the two is meant? refuse
+                _, line = locate(child, (*cpath, first[name]))
+                raise ScenarioError(
+                    [
+                        Problem(
+                            *locate(child, (*cpath, j)),
+                            f"{out[-1]}[{name}]",
+                            f"listed twice in this file (first on line {line}); give each "
+                            f"{'actor' if key == 'name' else 'item'} once, with all its keys",
+                        )
+                    ]
+                )
+            if name is not None:
+                first[name] = j
             if isinstance(item, dict) and item.get("remove") is True:
                 if name not in index:
                     raise ScenarioError(
@@ -264,6 +291,18 @@ def apply_override(doc: YamlDoc, item: str) -> None:
     key = key.strip()
     if not sep or not key:
         raise ScenarioError([Problem(SET_ORIGIN, None, item, "expected KEY=VALUE")])
+    if key.split(".")[0] == "extends":
+        raise ScenarioError(
+            [
+                Problem(
+                    SET_ORIGIN,
+                    None,
+                    "extends",
+                    "cannot be set on the command line (extends: is resolved when the file is "
+                    "read); write a scenario file that extends the one you want",
+                )
+            ]
+        )
     value = load_value(text, SET_ORIGIN, key) if text.strip() else None
     parts = key.split(".")
     node: Any = doc.data
