@@ -25,6 +25,7 @@ from hegemon.results import (
     Comparison,
     Results,
     SampleResults,
+    check_folder_name,
     check_target,
     make_manifest,
     move_into_place,
@@ -210,6 +211,7 @@ def run(
 
     target = Path(out) if out is not None else None
     if target is not None:
+        check_folder_name(target)
         work = partial_folder(target)
         check_target(target, overwrite=overwrite)
         check_target(work, overwrite=True, partial=True)

@@ -59,6 +59,13 @@ def warn(warnings: list[Problem]) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+def finite(value: float | None, expected: str) -> float | None:
+    """A number option's value, refusing NaN (which every range check lets through)."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter(f"{value} is not a number; expected {expected}")
+    return value
+
+
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
@@ -206,6 +213,7 @@ def default_out(stem: str) -> Path:
 @click.option(
     "--years",
     type=click.FloatRange(min=0, min_open=True, max=50),
+    callback=lambda ctx, param, value: finite(value, "years in (0, 50]"),
     help="Horizon in years from the scenario's start.",
 )
 @click.option("--until", callback=parse_date, help="End date YYYY-MM-DD (instead of --years).")

@@ -5,6 +5,7 @@ from hegemon.results.comparison import Comparison
 from hegemon.results.folder import (
     KINDS,
     atomic_folder,
+    check_folder_name,
     check_target,
     interrupted_run,
     kind_of,
@@ -26,6 +27,7 @@ __all__ = [
     "Results",
     "SampleResults",
     "atomic_folder",
+    "check_folder_name",
     "check_target",
     "interrupted_run",
     "kind_of",

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import yaml
 
-from hegemon.errors import HegemonError
+from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.schema import Scenario
 
 Kind = Literal["run", "compare", "sweep", "sensitivity"]
@@ -99,10 +99,27 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise
 
 
+def check_folder_name(target: Path) -> None:
+    """Refuse an output path that names no new folder: ``.``, ``""`` (the same), ``..`` or
+    ``/`` (one line, exit status 2 in the CLI)."""
+    name = Path(target).name
+    if name not in ("", ".", ".."):
+        return
+    text = str(target)
+    why = {".": "the current folder", "/": "the root folder"}.get(text)
+    why = why or ("a parent folder" if name == ".." else "no new folder")
+    raise BadInput(
+        f"-o {str(target)!r}: not a name for a results folder (it is {why}); give a new "
+        "folder's name, e.g. -o results/mine"
+    )
+
+
 def check_target(target: Path, *, overwrite: bool, partial: bool = False) -> None:
-    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``, or
-    exists and is not a folder hegemon may replace: a results folder (its manifest says its
-    kind), an empty folder or, with ``partial``, an interrupted run's ``.partial`` folder."""
+    """Refuse a folder to write that names no new folder, is a symbolic link, or exists
+    without ``overwrite``, or exists and is not a folder hegemon may replace: a results
+    folder (its manifest says its kind), an empty folder or, with ``partial``, an
+    interrupted run's ``.partial`` folder."""
+    check_folder_name(target)
     if target.is_symlink():
         raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
     if not target.exists():

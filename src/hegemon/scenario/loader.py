@@ -7,6 +7,7 @@ validation, so they are typed and checked by the schema like the file itself.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         bundled = bundled_dir() / f"{path.name}.yaml"
         if bundled.is_file():
             return bundled
+    what = _not_a_file(path)
+    if what:
+        raise ScenarioError([Problem(path, None, None, f"is {what}, not a scenario file")])
     raise ScenarioError(
         [
             Problem(
@@ -59,6 +63,23 @@ def scenario_path(name_or_path: str | Path) -> Path:
             )
         ]
     )
+
+
+def _not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (never opened: a named pipe
+    would block, a device would never end)."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((what for test, what in kinds if test(mode)), None)
 
 
 def load_scenario(
