@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import shutil
 import signal
@@ -27,10 +28,12 @@ from hegemon.results import (
     SampleResults,
     check_folder_name,
     check_target,
+    folder_names,
     make_manifest,
     move_into_place,
     now,
     open_folder,
+    results_kind,
     scenario_yaml,
 )
 from hegemon.scenario.loader import load_scenario, with_overrides
@@ -315,6 +318,7 @@ def compare(
     overrides: Sequence[str] = (),
     allow_outside: bool = False,
     overwrite: bool = False,
+    resume: bool = False,
     figures: bool = True,
     metrics: Sequence[str] | None = None,
     **engine: Any,
@@ -323,10 +327,17 @@ def compare(
     results folders, which are read, not rerun) with common random numbers, and write the
     comparison folder ``out``: a run folder each, paired differences against the first,
     regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
-    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``)."""
+    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``).
+
+    Each scenario runs into its own folder under ``<out>.partial`` (a resumable run), so an
+    interrupted comparison keeps its finished runs and chunks, and ``resume=True`` continues
+    it; ``<out>.partial`` is renamed to ``out`` when the comparison is complete."""
     check_replicates(replicates)
     target = Path(out)
+    check_folder_name(target)
     check_target(target, overwrite=overwrite)
+    work = partial_folder(target)
+    check_target(work, overwrite=True, partial=True)
     specs = {
         i: source
         if isinstance(source, Scenario)
@@ -334,15 +345,91 @@ def compare(
         for i, source in enumerate(sources)
         if not is_results_folder(source)
     }
-    results = [
-        run(specs[i], replicates, seed, store="summary", **engine)
-        if i in specs
-        else Results(source)
-        for i, source in enumerate(sources)
-    ]
-    comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-    comparison.save(target, overwrite=overwrite, figures=_drawn(figures))
+    read = {i: Results(source) for i, source in enumerate(sources) if i not in specs}
+    names = [specs[i].name if i in specs else read[i].name for i in range(len(sources))]
+    folders = folder_names(names)
+    identity = {
+        "kind": "compare",
+        "scenarios": [
+            hashlib.sha256(scenario_yaml(specs[i]).encode()).hexdigest()
+            if i in specs
+            else str(Path(sources[i]).resolve())  # type: ignore[arg-type]
+            for i in range(len(sources))
+        ],
+        "seed": seed,
+        "replicates": replicates,
+        "chunk_size": engine.get("chunk_size", DEFAULT_CHUNK_SIZE),
+        "metrics": list(metrics) if metrics else None,
+    }
+    _start_comparison(work, target, identity, resume=resume, overwrite=overwrite)
+    progress = engine.get("progress")
+    try:
+        results = []
+        for i, folder in enumerate(work / f for f in folders):
+            if i in read:  # an existing results folder: copied in, afresh
+                shutil.rmtree(folder, ignore_errors=True)
+                read[i].save(folder)
+                results.append(Results(folder))
+            elif results_kind(folder) == "run":  # finished before the interruption
+                results.append(Results(folder))
+                if progress:
+                    progress(replicates)
+            else:
+                again = partial_folder(folder).exists()
+                ran = run(
+                    specs[i], replicates, seed, store="summary", out=folder, resume=again, **engine
+                )
+                results.append(ran)
+        comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+        comparison.write_into(work, figures=_drawn(figures))
+        shutil.rmtree(work / WORK)
+    except KeyboardInterrupt as err:
+        raise Interrupted(
+            f"the finished runs are kept in {work}; continue with the same command and "
+            f"--resume {target}",
+            getattr(err, "signum", signal.SIGINT),
+        ) from None
+    except OSError as err:
+        raise HegemonError(
+            f"{work}: cannot write: {err.strerror or err}; the finished runs are kept: run "
+            f"again with --resume {target}"
+        ) from None
+    move_into_place(work, target, overwrite=overwrite)
     return Comparison.load(target)
+
+
+def _start_comparison(
+    work: Path, target: Path, identity: dict[str, Any], *, resume: bool, overwrite: bool
+) -> None:
+    """Make (or, on resume, check) the ``.partial`` folder of a comparison."""
+    progress = work / WORK / "progress.json"
+    if work.exists() and resume:
+        try:
+            saved = json.loads(progress.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise HegemonError(f"{work}: no interrupted comparison to resume here") from None
+        changed = [k for k in identity if saved.get(k) != identity[k]]
+        if changed:
+            raise HegemonError(
+                f"{work}: the interrupted comparison differs in {', '.join(changed)}; resume "
+                "with the same scenarios and options, or pass --force to start afresh"
+            )
+        return
+    if resume:
+        raise HegemonError(f"{work}: no interrupted comparison to resume here")
+    if work.exists():
+        if not overwrite:
+            raise HegemonError(
+                f"{work}: an interrupted comparison is here; continue it with --resume "
+                f"{target}, or pass --force to start afresh"
+            )
+        shutil.rmtree(work)
+    try:
+        (work / WORK).mkdir(parents=True)
+        progress.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        shutil.rmtree(work, ignore_errors=True)
+        raise HegemonError(f"{work}: cannot write: {err.strerror or err}") from None
 
 
 def sweep(

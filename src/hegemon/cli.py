@@ -338,6 +338,12 @@ def plot(folder: Path, out: Path | None) -> None:
     help="Comparison folder [default: results/compare-<time>].",
 )
 @click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Continue the interrupted comparison whose folder is DIR.",
+)
+@click.option(
     "--metric",
     "metrics",
     multiple=True,
@@ -357,6 +363,7 @@ def compare(
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
+    resume: Path | None,
     metrics: tuple[str, ...],
 ) -> None:
     """Compare SCENARIOS (files, bundled names or existing results folders; the first is the
@@ -378,6 +385,8 @@ def compare(
             f"unknown metric {unknown[0]!r} (expected one of: {', '.join(METRICS)})",
             param_hint="--metric",
         )
+    if resume is not None and out is not None and out != resume:
+        raise click.UsageError("--resume DIR names the comparison folder; do not also give -o")
     to_run = sum(not is_results_folder(name) for name in scenarios)
     bar = progress_bar(replicates * to_run, "compare", quiet)
     with bar, executor_for(scheduler) as pool:
@@ -385,7 +394,8 @@ def compare(
             scenarios,
             replicates,
             seed,
-            out=out or default_out("compare"),
+            out=resume or out or default_out("compare"),
+            resume=resume is not None,
             overrides=overrides,
             allow_outside=allow_outside,
             overwrite=force,

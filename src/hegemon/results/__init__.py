@@ -1,7 +1,7 @@
 """Results folders, written and read in one place: runs, comparisons, sweeps and
 sensitivity analyses (schema in docs/results.md)."""
 
-from hegemon.results.comparison import Comparison
+from hegemon.results.comparison import Comparison, folder_names
 from hegemon.results.folder import (
     KINDS,
     atomic_folder,
@@ -29,6 +29,7 @@ __all__ = [
     "atomic_folder",
     "check_folder_name",
     "check_target",
+    "folder_names",
     "interrupted_run",
     "kind_of",
     "make_manifest",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import glob
 import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -186,11 +188,46 @@ def replaceable(path: Path, *, partial: bool = False) -> bool:
     return partial and interrupted_run(path)
 
 
+def _owner() -> str:
+    """Who makes a staging folder: this host and process, written into its name, so that a
+    later save can tell a folder left by a killed process from one in use."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def remove_stale(target: Path) -> None:
+    """Remove the hidden staging (``.tmp``) and trash (``.old``) folders beside ``target`` that
+    a process of this host left when it was killed (its pid is not running any more)."""
+    host = socket.gethostname()
+    try:
+        found = list(target.parent.glob(f".{glob.escape(target.name)}.{glob.escape(host)}-*"))
+    except OSError:
+        return
+    for folder in found:
+        pid = folder.name[len(f".{target.name}.{host}-") :].split(".", 1)[0]
+        if not folder.name.endswith((".tmp", ".old")) or not pid.isdigit():
+            continue
+        if folder.is_dir() and not folder.is_symlink() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def staging_folder(target: Path) -> Path:
-    """An empty temporary folder beside ``target``, on the same file system."""
+    """An empty temporary folder beside ``target``, on the same file system (and, first, the
+    stale ones a killed process left there removed)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        remove_stale(target)
+        prefix = f".{target.name}.{_owner()}."
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
     except OSError as err:
         raise HegemonError(
             f"{target.parent}: cannot create the results folder: {err.strerror or err}"
@@ -201,7 +238,8 @@ def move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
     """Rename a complete ``staging`` folder to ``target``, replacing it if ``overwrite``."""
     if target.exists():
         check_target(target, overwrite=overwrite)  # again: it may have changed meanwhile
-        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        prefix = f".{target.name}.{_owner()}."
+        trash = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old", dir=target.parent))
         os.replace(target, trash / target.name)
         os.replace(staging, target)
         shutil.rmtree(trash, ignore_errors=True)
