@@ -176,6 +176,39 @@ def _is_running(pid: int, started: str | None) -> bool:
     return True
 
 
+WAIT_SECONDS = 5.0  # how often a run on a cluster checks that the cluster has workers
+NO_WORKERS_SECONDS = 600.0  # a cluster without workers this long fails the run
+
+
+def _wait(future: Future[Any], executor: Executor) -> Any:
+    """The result of a chunk run on ``executor``; never waits forever on a Dask cluster that
+    has no workers (all died and none came back): after ``NO_WORKERS_SECONDS`` without
+    workers the run stops with one line, keeping its finished chunks."""
+    without = 0.0
+    while True:
+        try:
+            return future.result(timeout=WAIT_SECONDS)
+        except TimeoutError:
+            workers = _cluster_workers(executor)
+            without = without + WAIT_SECONDS if workers == 0 else 0.0
+            if without >= NO_WORKERS_SECONDS:
+                raise HegemonError(
+                    f"the Dask cluster has had no workers for {NO_WORKERS_SECONDS:g} s; the "
+                    "finished chunks are kept: run again with --resume to continue"
+                ) from None
+
+
+def _cluster_workers(executor: Executor) -> int | None:
+    """How many workers the cluster behind a Dask client's executor has (None: unknown)."""
+    client = getattr(executor, "_client", None)
+    if client is None or not hasattr(client, "nthreads"):
+        return None
+    try:
+        return len(client.nthreads())
+    except Exception:  # a client that cannot ask: behave like any other executor
+        return None
+
+
 def _stop_now(pool: ProcessPoolExecutor) -> None:
     """End a pool's workers at once (the run is interrupted: their chunks are not wanted)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
@@ -238,7 +271,7 @@ def run_chunks[T](
                 break
             i, future = pending.popleft()
             try:
-                result = future.result()
+                result = future.result() if executor is None else _wait(future, executor)
             except (BrokenProcessPool, OSError, EOFError) as err:
                 result = None
                 failure: BaseException = err
