@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from hegemon.analysis import discovery
 from hegemon.analysis.discovery import Box, Cases, Column, parse_outcome, quasi_p
 from hegemon.cli import cli
-from hegemon.errors import InputError
+from hegemon.errors import BadInput
 
 pytest.importorskip("ema_workbench")
 pytest.importorskip("sklearn")
@@ -173,7 +173,7 @@ def test_an_outcome_selects_its_cases(text, expected):
     ],
 )
 def test_a_bad_outcome_says_what_is_wrong_in_one_line(text, message):
-    with pytest.raises(InputError) as err:
+    with pytest.raises(BadInput) as err:
         parse_outcome(text, cases_of(COLUMNS))
     assert str(err.value).startswith("--outcome: ")
     assert message in str(err.value)
@@ -184,7 +184,7 @@ def test_samples_have_no_regime_and_say_what_to_use():
     columns = {"managed_decline_share": Column("managed_decline_share", "share", "number")}
     values = pd.DataFrame({"managed_decline_share": [0.1, 0.5]})
     cases = Cases(pd.DataFrame({"a": [0.0, 1.0]}), values, columns, "sample", "use the share")
-    with pytest.raises(InputError, match=r"allowed: managed_decline_share.*use the share"):
+    with pytest.raises(BadInput, match=r"allowed: managed_decline_share.*use the share"):
         parse_outcome("regime=managed_decline", cases)
     assert parse_outcome("managed_decline_share>0.3", cases).select(values).tolist() == [
         False,

@@ -673,3 +673,74 @@ def test_the_api_and_save_refuse_symlinks_too(scenario, reference, tmp_path, vic
     with pytest.raises(HegemonError, match="symbolic link"):
         reference.save(link, overwrite=True, figures=False)
     assert snapshot(victim) == before
+
+
+@pytest.mark.timeout(420)
+def test_a_dask_worker_that_dies_every_time_stops_the_run_each_of_many_times(
+    scenario, dask_executor, tmp_path, monkeypatch
+):
+    """The dying-worker path again and again on one cluster (it once hung for 19 minutes
+    under load): every run must stop with "failed twice", promptly."""
+    killing(monkeypatch, die_always, 2 * CHUNK)
+    for attempt in range(6):
+        started = time.monotonic()
+        with pytest.raises(HegemonError, match="failed twice"):
+            hegemon.run(
+                scenario,
+                replicates=REPLICATES,
+                seed=SEED,
+                chunk_size=CHUNK,
+                executor=dask_executor,
+                out=tmp_path / f"out-{attempt}",
+            )
+        assert time.monotonic() - started < 120, f"attempt {attempt} took too long"
+
+
+@pytest.mark.timeout(300)
+def test_a_worker_that_dies_every_time_stops_the_run_each_of_many_times(
+    scenario, tmp_path, monkeypatch
+):
+    """The same on the process pool: a broken pool is replaced, the chunk fails twice, the
+    run stops, and no pool is left behind, every time."""
+    killing(monkeypatch, die_always, 0)
+    for attempt in range(6):
+        with pytest.raises(HegemonError, match="failed twice"):
+            hegemon.run(
+                scenario,
+                replicates=REPLICATES,
+                seed=SEED,
+                chunk_size=CHUNK,
+                workers=2,
+                out=tmp_path / f"out-{attempt}",
+            )
+
+
+@pytest.mark.timeout(180)
+def test_a_dask_cluster_without_workers_stops_the_run_instead_of_hanging(
+    scenario, tmp_path, monkeypatch
+):
+    """What made the dying-worker test hang: a chunk on a cluster whose workers are all gone
+    (killed, and not restarted, as happens under load) waited forever in ``future.result()``
+    (runner.run_chunks). Now the run stops with one line once the cluster has had no workers
+    for ``NO_WORKERS_SECONDS``."""
+    distributed = pytest.importorskip("distributed")
+    from hegemon.ensemble import runner
+
+    monkeypatch.setattr(runner, "WAIT_SECONDS", 0.5, raising=False)
+    monkeypatch.setattr(runner, "NO_WORKERS_SECONDS", 3.0, raising=False)
+    with (
+        distributed.LocalCluster(n_workers=0, dashboard_address=":0", silence_logs=40) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        started = time.monotonic()
+        with pytest.raises(HegemonError, match="no workers") as info:
+            hegemon.run(
+                scenario,
+                replicates=REPLICATES,
+                seed=SEED,
+                chunk_size=CHUNK,
+                executor=client.get_executor(pure=False),
+                out=tmp_path / "out",
+            )
+    assert time.monotonic() - started < 60
+    assert "--resume" in str(info.value) and "\n" not in str(info.value)

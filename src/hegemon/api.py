@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import shutil
+import signal
 import tempfile
 import weakref
 from collections.abc import Callable, Sequence
@@ -16,20 +19,23 @@ from typing import Any, Literal
 import pandas as pd
 
 from hegemon.analysis.regimes import classify
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
-from hegemon.errors import HegemonError
+from hegemon.errors import BadInput, HegemonError, Interrupted
 from hegemon.results import (
     Comparison,
     Results,
     SampleResults,
     ScoreResults,
+    check_folder_name,
     check_target,
+    folder_names,
     make_manifest,
     move_into_place,
     now,
     open_folder,
+    results_kind,
     scenario_yaml,
 )
 from hegemon.scenario.loader import load_scenario, with_overrides
@@ -180,6 +186,13 @@ def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
     return lambda results, folder: draw(results, folder / "figures")
 
 
+def check_replicates(replicates: int) -> None:
+    """Refuse a number of replicates below 1 or above ``MAX_REPLICATES`` (one line)."""
+    problem = replicates_problem(replicates)
+    if problem:
+        raise BadInput(problem)
+
+
 def partial_folder(out: Path) -> Path:
     """Where an unfinished run for ``out`` keeps its work (kept for ``resume``)."""
     return out.with_name(out.name + ".partial")
@@ -220,17 +233,17 @@ def run(
         scenario = with_overrides(scenario, overrides)
     else:
         scenario = load_scenario(scenario, overrides)
-    if replicates < 1:
-        raise HegemonError(f"replicates must be at least 1, got {replicates}")
+    check_replicates(replicates)
     store = store or ("full" if replicates <= FULL_STORE_LIMIT else "summary")
     if store not in ("full", "summary"):
         raise HegemonError(f"store must be 'full' or 'summary', got {store!r}")
 
     target = Path(out) if out is not None else None
     if target is not None:
+        check_folder_name(target)
         work = partial_folder(target)
         check_target(target, overwrite=overwrite)
-        check_target(work, overwrite=True)
+        check_target(work, overwrite=True, partial=True)
         if work.exists() and not resume:
             if not overwrite:
                 raise HegemonError(
@@ -267,10 +280,12 @@ def run(
             progress(sum(blocks[i][1] - blocks[i][0] for i in done))
         hook = functools.partial(with_regime, scenario=scenario)
         task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
-        for i, products in run_chunks(task, blocks, skip=done, workers=workers, executor=executor):
-            ensemble.add(i, products)
-            if progress:
-                progress(blocks[i][1] - blocks[i][0])
+        chunk_results = run_chunks(task, blocks, skip=done, workers=workers, executor=executor)
+        with contextlib.closing(chunk_results):  # an interrupted run stops its workers at once
+            for i, products in chunk_results:
+                ensemble.add(i, products)
+                if progress:
+                    progress(blocks[i][1] - blocks[i][0])
         ensemble.finish(len(blocks))
         ensemble.write_text("scenario.yaml", resolved)
         if figures:
@@ -283,12 +298,30 @@ def run(
         ensemble.close()
     except OSError as err:
         resumable = target is not None and (work / WORK / "progress.json").is_file()
-        if target is not None and not resumable:
-            shutil.rmtree(work, ignore_errors=True)  # nothing finished: nothing to keep
+        if target is None or not resumable:  # nothing finished: nothing to keep
+            shutil.rmtree(work if target is not None else work.parent, ignore_errors=True)
         kept = (
             f"; the finished chunks are kept: run again with --resume {target}" if resumable else ""
         )
         raise HegemonError(f"{work}: cannot write results: {err.strerror or err}{kept}") from None
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM in the CLI
+        signum = getattr(err, "signum", signal.SIGINT)
+        if target is None:
+            shutil.rmtree(work.parent, ignore_errors=True)
+            raise Interrupted("", signum) from None
+        if not (work / WORK / "progress.json").is_file():
+            shutil.rmtree(work, ignore_errors=True)
+            raise Interrupted("", signum) from None
+        kept = len(EnsembleStore.chunks_on_disk(work))
+        raise Interrupted(
+            f"the finished chunks ({kept} of {len(blocks)}) are kept in {work}; continue "
+            f"with the same command and --resume {target}",
+            signum,
+        ) from None
+    except BaseException:
+        if target is None:
+            shutil.rmtree(work.parent, ignore_errors=True)
+        raise
     if target is None:  # a temporary folder, removed with the Results object
         results = Results(work)
         weakref.finalize(results, shutil.rmtree, work.parent, True)
@@ -311,6 +344,7 @@ def compare(
     overrides: Sequence[str] = (),
     allow_outside: bool = False,
     overwrite: bool = False,
+    resume: bool = False,
     figures: bool = True,
     metrics: Sequence[str] | None = None,
     **engine: Any,
@@ -319,9 +353,17 @@ def compare(
     results folders, which are read, not rerun) with common random numbers, and write the
     comparison folder ``out``: a run folder each, paired differences against the first,
     regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
-    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``)."""
+    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``).
+
+    Each scenario runs into its own folder under ``<out>.partial`` (a resumable run), so an
+    interrupted comparison keeps its finished runs and chunks, and ``resume=True`` continues
+    it; ``<out>.partial`` is renamed to ``out`` when the comparison is complete."""
+    check_replicates(replicates)
     target = Path(out)
+    check_folder_name(target)
     check_target(target, overwrite=overwrite)
+    work = partial_folder(target)
+    check_target(work, overwrite=True, partial=True)
     specs = {
         i: source
         if isinstance(source, Scenario)
@@ -329,15 +371,91 @@ def compare(
         for i, source in enumerate(sources)
         if not is_results_folder(source)
     }
-    results = [
-        run(specs[i], replicates, seed, store="summary", **engine)
-        if i in specs
-        else Results(source)
-        for i, source in enumerate(sources)
-    ]
-    comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-    comparison.save(target, overwrite=overwrite, figures=_drawn(figures))
+    read = {i: Results(source) for i, source in enumerate(sources) if i not in specs}
+    names = [specs[i].name if i in specs else read[i].name for i in range(len(sources))]
+    folders = folder_names(names)
+    identity = {
+        "kind": "compare",
+        "scenarios": [
+            hashlib.sha256(scenario_yaml(specs[i]).encode()).hexdigest()
+            if i in specs
+            else str(Path(sources[i]).resolve())  # type: ignore[arg-type]
+            for i in range(len(sources))
+        ],
+        "seed": seed,
+        "replicates": replicates,
+        "chunk_size": engine.get("chunk_size", DEFAULT_CHUNK_SIZE),
+        "metrics": list(metrics) if metrics else None,
+    }
+    _start_comparison(work, target, identity, resume=resume, overwrite=overwrite)
+    progress = engine.get("progress")
+    try:
+        results = []
+        for i, folder in enumerate(work / f for f in folders):
+            if i in read:  # an existing results folder: copied in, afresh
+                shutil.rmtree(folder, ignore_errors=True)
+                read[i].save(folder)
+                results.append(Results(folder))
+            elif results_kind(folder) == "run":  # finished before the interruption
+                results.append(Results(folder))
+                if progress:
+                    progress(replicates)
+            else:
+                again = partial_folder(folder).exists()
+                ran = run(
+                    specs[i], replicates, seed, store="summary", out=folder, resume=again, **engine
+                )
+                results.append(ran)
+        comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+        comparison.write_into(work, figures=_drawn(figures))
+        shutil.rmtree(work / WORK)
+    except KeyboardInterrupt as err:
+        raise Interrupted(
+            f"the finished runs are kept in {work}; continue with the same command and "
+            f"--resume {target}",
+            getattr(err, "signum", signal.SIGINT),
+        ) from None
+    except OSError as err:
+        raise HegemonError(
+            f"{work}: cannot write: {err.strerror or err}; the finished runs are kept: run "
+            f"again with --resume {target}"
+        ) from None
+    move_into_place(work, target, overwrite=overwrite)
     return Comparison.load(target)
+
+
+def _start_comparison(
+    work: Path, target: Path, identity: dict[str, Any], *, resume: bool, overwrite: bool
+) -> None:
+    """Make (or, on resume, check) the ``.partial`` folder of a comparison."""
+    progress = work / WORK / "progress.json"
+    if work.exists() and resume:
+        try:
+            saved = json.loads(progress.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise HegemonError(f"{work}: no interrupted comparison to resume here") from None
+        changed = [k for k in identity if saved.get(k) != identity[k]]
+        if changed:
+            raise HegemonError(
+                f"{work}: the interrupted comparison differs in {', '.join(changed)}; resume "
+                "with the same scenarios and options, or pass --force to start afresh"
+            )
+        return
+    if resume:
+        raise HegemonError(f"{work}: no interrupted comparison to resume here")
+    if work.exists():
+        if not overwrite:
+            raise HegemonError(
+                f"{work}: an interrupted comparison is here; continue it with --resume "
+                f"{target}, or pass --force to start afresh"
+            )
+        shutil.rmtree(work)
+    try:
+        (work / WORK).mkdir(parents=True)
+        progress.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
+    except OSError as err:
+        shutil.rmtree(work, ignore_errors=True)
+        raise HegemonError(f"{work}: cannot write: {err.strerror or err}") from None
 
 
 def sweep(
@@ -358,6 +476,7 @@ def sweep(
     folder ``out``; every grid point is an ensemble with common random numbers."""
     from hegemon.analysis.sensitivity import sweep as sweep_table
 
+    check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
     check_target(Path(out), overwrite=overwrite)
     table = sweep_table(spec, grid, replicates, seed, **engine)
@@ -395,6 +514,7 @@ def sensitivity(
     the sensitivity folder ``out`` (indices, per-sample table, figures)."""
     from hegemon.analysis.sensitivity import sensitivity as sensitivity_tables
 
+    check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
     check_target(Path(out), overwrite=overwrite)
     indices, samples = sensitivity_tables(

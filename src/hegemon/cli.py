@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import math
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,10 +21,11 @@ from typing import Any
 import click
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
-from hegemon.errors import HegemonError, InputError, ScenarioError
+from hegemon.errors import BadInput, HegemonError, Problem, ScenarioError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+NOTHING_KEPT = "nothing was kept; run the command again to start over"
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,17 +39,31 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             for problem in err.problems:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-        except InputError as err:
+        except BadInput as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except HegemonError as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_FAILURE)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing was written", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM (see main)
+            kept = getattr(err, "message", "") or NOTHING_KEPT
+            click.echo(f"interrupted: {kept}", err=True)
+            sys.exit(128 + getattr(err, "signum", signal.SIGINT))
 
     return wrapper
+
+
+def warn(warnings: list[Problem]) -> None:
+    """Print what is valid but probably not meant, one ``warning:`` line each, on stderr."""
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def finite(value: float | None, expected: str) -> float | None:
+    """A number option's value, refusing NaN (which every range check lets through)."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter(f"{value} is not a number; expected {expected}")
+    return value
 
 
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -197,6 +213,7 @@ def default_out(stem: str) -> Path:
 @click.option(
     "--years",
     type=click.FloatRange(min=0, min_open=True, max=50),
+    callback=lambda ctx, param, value: finite(value, "years in (0, 50]"),
     help="Horizon in years from the scenario's start.",
 )
 @click.option("--until", callback=parse_date, help="End date YYYY-MM-DD (instead of --years).")
@@ -253,7 +270,15 @@ def run(
         raise click.UsageError("give --years or --until, not both")
     extra = [f"horizon_years={years}", "until=null"] if years is not None else []
     extra += [f"until={until}"] if until is not None else []
-    spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
+    found: list[Problem] = []
+    spec = load_scenario(
+        scenario,
+        [*extra, *overrides],
+        allow_outside=allow_outside,
+        warnings=found,
+        late_events=not extra,  # a run shortened on purpose ignores later events quietly
+    )
+    warn(found)
     if resume is not None and out is not None and out != resume:
         raise click.UsageError("--resume DIR names the results folder; do not also give -o")
     target = resume or out or default_out(spec.name)
@@ -313,6 +338,12 @@ def plot(folder: Path, out: Path | None) -> None:
     help="Comparison folder [default: results/compare-<time>].",
 )
 @click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Continue the interrupted comparison whose folder is DIR.",
+)
+@click.option(
     "--metric",
     "metrics",
     multiple=True,
@@ -332,6 +363,7 @@ def compare(
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
+    resume: Path | None,
     metrics: tuple[str, ...],
 ) -> None:
     """Compare SCENARIOS (files, bundled names or existing results folders; the first is the
@@ -353,6 +385,8 @@ def compare(
             f"unknown metric {unknown[0]!r} (expected one of: {', '.join(METRICS)})",
             param_hint="--metric",
         )
+    if resume is not None and out is not None and out != resume:
+        raise click.UsageError("--resume DIR names the comparison folder; do not also give -o")
     to_run = sum(not is_results_folder(name) for name in scenarios)
     bar = progress_bar(replicates * to_run, "compare", quiet)
     with bar, executor_for(scheduler) as pool:
@@ -360,7 +394,8 @@ def compare(
             scenarios,
             replicates,
             seed,
-            out=out or default_out("compare"),
+            out=resume or out or default_out("compare"),
+            resume=resume is not None,
             overrides=overrides,
             allow_outside=allow_outside,
             overwrite=force,
@@ -734,18 +769,22 @@ def validate(files: tuple[str, ...], overrides: tuple[str, ...], allow_outside: 
 
     problems = []
     for name in files:
+        found: list[Problem] = []
         try:
             if name.endswith(".csv"):
                 read_observations(name)
             else:
                 # the observations file itself; its actors are checked against the
                 # scenario's by `hegemon score`, so that a valid scenario always validates
-                _, file = scenario_observations(name, overrides, allow_outside=allow_outside)
+                _, file = scenario_observations(
+                    name, overrides, allow_outside=allow_outside, warnings=found
+                )
                 if file is not None:
                     read_observations(file)
         except ScenarioError as err:
             problems.extend(err.problems)
         else:
+            warn(found)
             click.echo(f"ok: {name}", err=True)
     if problems:
         raise ScenarioError(problems)
@@ -837,5 +876,14 @@ class _Silent:
         return None
 
 
+def terminated(signum: int, frame: Any) -> None:
+    """SIGTERM ends a command as Ctrl-C does: the run stops its workers and keeps what it
+    finished, and the command says what was kept (exit status 143)."""
+    from hegemon.errors import Interrupted
+
+    raise Interrupted("", signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, terminated)
     cli(prog_name="hegemon")

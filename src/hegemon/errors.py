@@ -27,8 +27,8 @@ class Problem:
         return f"{where}:{key} {self.message}"
 
 
-class InputError(HegemonError):
-    """An option that cannot be used as given (``--outcome``): one line, exit status 2."""
+class BadInput(HegemonError):
+    """An option or argument hegemon cannot use (the CLI: one line and exit status 2)."""
 
 
 class ScenarioError(HegemonError):
@@ -37,3 +37,12 @@ class ScenarioError(HegemonError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, with what was kept: ``message`` says so and how to continue (empty:
+    nothing was kept); ``signum`` is the signal (the CLI exits with 128 + signum)."""
+
+    def __init__(self, message: str = "", signum: int = 2):
+        super().__init__(message)
+        self.message, self.signum = message, signum

@@ -62,7 +62,7 @@ from scipy.stats import binom
 
 from hegemon.analysis.regimes import REGIMES
 from hegemon.analysis.sensitivity import outputs
-from hegemon.errors import HegemonError, InputError
+from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.keypaths import uncertain_parameters
 from hegemon.scenario.observables import outcome_columns, parameter_column
 from hegemon.scenario.schema import Scenario
@@ -234,11 +234,11 @@ def _show(value: float | str | bool) -> str:
 
 def parse_outcome(text: str, cases: Cases) -> Condition:
     """Read ``COLUMN OP VALUE`` (an operator among = != < <= > >=) against the columns of
-    ``cases``; raise :class:`InputError` saying what is wrong, in one line."""
+    ``cases``; raise :class:`BadInput` saying what is wrong, in one line."""
     import difflib
 
-    def fail(key: str, message: str) -> InputError:
-        return InputError(f"--outcome: {key}: {message}" if key else f"--outcome: {message}")
+    def fail(key: str, message: str) -> BadInput:
+        return BadInput(f"--outcome: {key}: {message}" if key else f"--outcome: {message}")
 
     pattern = "|".join(re.escape(op) for op in OPERATORS)
     match = re.fullmatch(rf"\s*([^<>=!\s]+)\s*({pattern})\s*(.*?)\s*", str(text))

@@ -3,3 +3,18 @@
 DEFAULT_CHUNK_SIZE = 2000  # replicates per chunk: one vectorized model
 FULL_STORE_LIMIT = 10_000  # --store full is the default up to this many replicates
 SAMPLE_REPLICATES = 4000  # summary quantiles are exact up to this many replicates
+# at most this many replicates in one run (or runs of a sweep or sensitivity analysis): about
+# a day of work on two cores and 50,000 chunks of parts on disk; more seeds give more
+MAX_REPLICATES = 100_000_000
+
+
+def replicates_problem(replicates: int, what: str = "replicates") -> str | None:
+    """Why ``replicates`` is not a number of replicates hegemon runs, or None."""
+    if replicates < 1:
+        return f"{what}: expected at least 1, got {replicates}"
+    if replicates > MAX_REPLICATES:
+        return (
+            f"{what}: at most {MAX_REPLICATES:,} in one run, got {replicates:,}; "
+            "run several ensembles with different --seed for more"
+        )
+    return None

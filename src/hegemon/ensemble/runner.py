@@ -7,15 +7,20 @@ the same whatever the chunk size, the worker count or the executor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 
@@ -71,11 +76,40 @@ def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ense
     return ensemble
 
 
-def chunks(replicates: int, chunk_size: int) -> list[tuple[int, int]]:
-    """The (start, stop) replicate ranges of every chunk, in order."""
-    if chunk_size < 1:
-        raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
-    return [(lo, min(lo + chunk_size, replicates)) for lo in range(0, replicates, chunk_size)]
+class Chunks(Sequence[tuple[int, int]]):
+    """The (start, stop) replicate ranges of the chunks, in order, each computed when it is
+    asked for: a run of many chunks never holds them all."""
+
+    def __init__(self, replicates: int, chunk_size: int):
+        if chunk_size < 1:
+            raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
+        self.replicates, self.chunk_size = max(replicates, 0), chunk_size
+
+    def __len__(self) -> int:
+        return -(-self.replicates // self.chunk_size)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, int]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | list[tuple[int, int]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"chunk {index} of {n}")
+        lo = index * self.chunk_size
+        return lo, min(lo + self.chunk_size, self.replicates)
+
+    def __repr__(self) -> str:
+        return f"Chunks({self.replicates}, {self.chunk_size})"
+
+
+def chunks(replicates: int, chunk_size: int) -> Chunks:
+    """The (start, stop) replicate ranges of every chunk, in order (computed lazily)."""
+    return Chunks(replicates, chunk_size)
 
 
 def default_workers() -> int:
@@ -88,15 +122,108 @@ def default_workers() -> int:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of fresh worker processes: forkserver where available (forking a process that
-    already runs threads can deadlock), spawn elsewhere."""
+    already runs threads can deadlock), spawn elsewhere. Each worker ignores Ctrl-C (this
+    process decides when to stop) and exits on its own soon after this process is gone."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    parent = os.getpid()
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_worker,
+        initargs=(parent, _start_time(parent)),
+    )
+
+
+WATCH_SECONDS = 0.5  # how often a worker checks that the process that started it is alive
+
+
+def _start_worker(parent: int, started: str | None) -> None:
+    """The pool's initializer: ignore Ctrl-C, and start a watchdog thread that ends this
+    worker when ``parent`` (the process whose pool it is) is gone, even after ``kill -9``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watchdog = threading.Thread(
+        target=_watch, args=(parent, started), name="hegemon-watchdog", daemon=True
+    )
+    watchdog.start()
+
+
+def _watch(parent: int, started: str | None) -> None:
+    while _is_running(parent, started):
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)  # the parent is gone: nobody wants this chunk any more
+
+
+def _start_time(pid: int) -> str | None:
+    """When ``pid`` started (Linux: /proc), to tell it from a later process with its pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if len(fields) > 19 and fields[0] != "Z" else None
+
+
+def _is_running(pid: int, started: str | None) -> bool:
+    if started is not None:
+        return _start_time(pid) == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+WAIT_SECONDS = 5.0  # how often a run on a cluster checks that the cluster has workers
+NO_WORKERS_SECONDS = 600.0  # a cluster without workers this long fails the run
+
+
+def _wait(future: Future[Any], executor: Executor) -> Any:
+    """The result of a chunk run on ``executor``; never waits forever on a Dask cluster that
+    has no workers (all died and none came back): after ``NO_WORKERS_SECONDS`` without
+    workers the run stops with one line, keeping its finished chunks."""
+    without = 0.0
+    while True:
+        try:
+            return future.result(timeout=WAIT_SECONDS)
+        except TimeoutError:
+            workers = _cluster_workers(executor)
+            without = without + WAIT_SECONDS if workers == 0 else 0.0
+            if without >= NO_WORKERS_SECONDS:
+                raise HegemonError(
+                    f"the Dask cluster has had no workers for {NO_WORKERS_SECONDS:g} s; the "
+                    "finished chunks are kept: run again with --resume to continue"
+                ) from None
+
+
+def _cluster_workers(executor: Executor) -> int | None:
+    """How many workers the cluster behind a Dask client's executor has (None: unknown)."""
+    client = getattr(executor, "_client", None)
+    if client is None or not hasattr(client, "nthreads"):
+        return None
+    try:
+        return len(client.nthreads())
+    except Exception:  # a client that cannot ask: behave like any other executor
+        return None
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers at once (the run is interrupted: their chunks are not wanted)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_chunks[T](
     task: Callable[..., T],
-    blocks: list[tuple[int, int]],
+    blocks: Sequence[tuple[int, int]],
     *,
     skip: Iterable[int] = (),
     workers: int = 1,
@@ -113,16 +240,17 @@ def run_chunks[T](
     two chunks per worker in flight, so memory stays bounded. A chunk whose worker dies is
     retried once (on a fresh pool when the pool broke); a second failure stops the run.
     """
-    todo = [i for i in range(len(blocks)) if i not in set(skip)]
-    if executor is None and (workers <= 1 or len(todo) <= 1):  # a pool would only add start-up
-        for i in todo:
+    skipped = set(skip)
+    todo = (i for i in range(len(blocks)) if i not in skipped)  # lazily: there may be many
+    if executor is None and (workers <= 1 or len(blocks) - len(skipped) <= 1):
+        for i in todo:  # in this process: a pool would only add start-up
             yield i, task(*blocks[i])
         return
     pool = executor or process_pool(workers)
     window = 2 * max(workers, 1) if executor is None else 2 * max(default_workers(), 1)
     retried: set[int] = set()
     pending: deque[tuple[int, Future[Any]]] = deque()
-    queue = deque(todo)
+    queue: deque[int] = deque()  # chunks to run again, before the rest of ``todo``
 
     def submit(i: int) -> None:
         try:
@@ -133,12 +261,17 @@ def run_chunks[T](
         pending.append((i, future))
 
     try:
-        while queue or pending:
-            while queue and len(pending) < window:
-                submit(queue.popleft())
+        while True:
+            while len(pending) < window:
+                nxt = queue.popleft() if queue else next(todo, None)
+                if nxt is None:
+                    break
+                submit(nxt)
+            if not pending:
+                break
             i, future = pending.popleft()
             try:
-                result = future.result()
+                result = future.result() if executor is None else _wait(future, executor)
             except (BrokenProcessPool, OSError, EOFError) as err:
                 result = None
                 failure: BaseException = err
@@ -162,9 +295,15 @@ def run_chunks[T](
                 queue.appendleft(i)
                 continue
             yield i, result
-    finally:
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM), failed, or closed early
         if executor is None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            _stop_now(pool)
+        else:
+            for _, future in pending:
+                future.cancel()
+        raise
+    if executor is None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def simulate(

@@ -15,8 +15,9 @@ from concurrent.futures import Executor
 import numpy as np
 import pandas as pd
 
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
+from hegemon.errors import BadInput
 from hegemon.model.model import HegemonModel
 from hegemon.model.outcomes import scalar_outcomes
 from hegemon.scenario.schema import Scenario
@@ -62,6 +63,9 @@ def evaluate_samples(
     if len(sizes) != 1:
         raise ValueError(f"every parameter needs one value per sample, got lengths {sizes}")
     n = sizes.pop() * replicates
+    problem = replicates_problem(n, "runs (samples × replicates)")
+    if problem:
+        raise BadInput(problem)
     task = functools.partial(simulate_runs, scenario, seed, samples, replicates, hook)
     blocks = chunks(n, chunk_size)
     parts = []

@@ -127,11 +127,14 @@ class EnsembleStore:
     def done(self) -> set[int]:
         """Indices of the chunks that are kept: added in this session, or on disk with their
         outcomes part (written last) and their sums."""
-        marked = {
-            int(p.stem.split("-")[1]) for p in (self.work / "outcomes").glob("part-*.parquet")
-        }
-        sums = self.work / "sums"
-        return {i for i in marked if (sums / f"{_part(i)}.npz").is_file()} | self._added
+        return self.chunks_on_disk(self.folder) | self._added
+
+    @staticmethod
+    def chunks_on_disk(folder: Path) -> set[int]:
+        """Indices of the chunks an unfinished run in ``folder`` has kept on disk."""
+        work = folder / WORK
+        marked = {int(p.stem.split("-")[1]) for p in (work / "outcomes").glob("part-*.parquet")}
+        return {i for i in marked if (work / "sums" / f"{_part(i)}.npz").is_file()}
 
     def add(self, index: int, products: ChunkProducts) -> None:
         """Keep one finished chunk: on disk, its outcomes part last as the mark that it is

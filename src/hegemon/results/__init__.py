@@ -1,16 +1,20 @@
 """Results folders, written and read in one place: runs, comparisons, sweeps,
 sensitivity analyses and scores (schema in docs/results.md)."""
 
-from hegemon.results.comparison import Comparison
+from hegemon.results.comparison import Comparison, folder_names
 from hegemon.results.folder import (
     KINDS,
     atomic_folder,
+    check_folder_name,
     check_target,
+    interrupted_run,
     kind_of,
     make_manifest,
     move_into_place,
     now,
     read_manifest,
+    replaceable,
+    results_kind,
     scenario_yaml,
     write_manifest,
 )
@@ -25,13 +29,18 @@ __all__ = [
     "SampleResults",
     "ScoreResults",
     "atomic_folder",
+    "check_folder_name",
     "check_target",
+    "folder_names",
+    "interrupted_run",
     "kind_of",
     "make_manifest",
     "move_into_place",
     "now",
     "open_folder",
     "read_manifest",
+    "replaceable",
+    "results_kind",
     "scenario_yaml",
     "write_manifest",
 ]

@@ -91,33 +91,44 @@ class Comparison:
         with atomic_folder(Path(path), overwrite=overwrite) as tmp:
             for result, folder in zip(self.results, self._folders(), strict=True):
                 result.save(tmp / folder)
-            paired, regimes = self.paired, self.regimes
-            paired.to_parquet(tmp / "paired_differences.parquet", index=False)
-            paired.to_csv(tmp / "paired_differences.csv", index=False)
-            regimes.to_csv(tmp / "regime_shares.csv")
-            if figures is not None:
-                figures(self, tmp)
-            manifest = {
-                "kind": "compare",
-                "scenarios": self.names,
-                "folders": self._folders(),
-                "reference": self.reference.name,
-                "seeds": [r.manifest.get("seed") for r in self.results],
-                "replicates": [r.manifest.get("replicates") for r in self.results],
-                "common_random_numbers": self.common_random_numbers(),
-                "metrics": self.metrics,
-            }
-            write_manifest(tmp, manifest)
+            self.write_into(tmp, figures=figures)
         return Path(path)
 
+    def write_into(
+        self, tmp: Path, *, figures: Callable[[Comparison, Path], None] | None = None
+    ) -> None:
+        """Write the comparison's own files (paired differences, regime shares, figures and
+        the manifest, last) into ``tmp``, which already holds a run folder per scenario."""
+        paired, regimes = self.paired, self.regimes
+        paired.to_parquet(tmp / "paired_differences.parquet", index=False)
+        paired.to_csv(tmp / "paired_differences.csv", index=False)
+        regimes.to_csv(tmp / "regime_shares.csv")
+        if figures is not None:
+            figures(self, tmp)
+        manifest = {
+            "kind": "compare",
+            "scenarios": self.names,
+            "folders": self._folders(),
+            "reference": self.reference.name,
+            "seeds": [r.manifest.get("seed") for r in self.results],
+            "replicates": [r.manifest.get("replicates") for r in self.results],
+            "common_random_numbers": self.common_random_numbers(),
+            "metrics": self.metrics,
+        }
+        write_manifest(tmp, manifest)
+
     def _folders(self) -> list[str]:
-        """One folder name per scenario, unique even if a scenario appears twice."""
-        seen: dict[str, int] = {}
-        out = []
-        for name in self.names:
-            seen[name] = seen.get(name, 0) + 1
-            out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-        return out
+        return folder_names(self.names)
+
+
+def folder_names(names: list[str]) -> list[str]:
+    """One folder name per scenario, unique even if a scenario appears twice."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import glob
 import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +29,7 @@ from typing import Any, Literal
 
 import yaml
 
-from hegemon.errors import HegemonError
+from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.schema import Scenario
 
 Kind = Literal["run", "compare", "sweep", "sensitivity", "discover", "score"]
@@ -40,6 +42,7 @@ _KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
     ("sweep.parquet", "sweep"),
     ("indices.parquet", "sensitivity"),
     ("scores.parquet", "score"),
+    ("boxes.parquet", "discover"),
     ("summary.parquet", "run"),
 )
 
@@ -102,21 +105,133 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise
 
 
-def check_target(target: Path, *, overwrite: bool) -> None:
-    """Refuse a folder to write that is a symbolic link, or exists without ``overwrite``."""
+def check_folder_name(target: Path) -> None:
+    """Refuse an output path that names no new folder: ``.``, ``""`` (the same), ``..`` or
+    ``/`` (one line, exit status 2 in the CLI)."""
+    name = Path(target).name
+    if name not in ("", ".", ".."):
+        return
+    text = str(target)
+    why = {".": "the current folder", "/": "the root folder"}.get(text)
+    why = why or ("a parent folder" if name == ".." else "no new folder")
+    raise BadInput(
+        f"-o {str(target)!r}: not a name for a results folder (it is {why}); give a new "
+        "folder's name, e.g. -o results/mine"
+    )
+
+
+def check_target(target: Path, *, overwrite: bool, partial: bool = False) -> None:
+    """Refuse a folder to write that names no new folder, is a symbolic link, or exists
+    without ``overwrite``, or exists and is not a folder hegemon may replace: a results
+    folder (its manifest says its kind), an empty folder or, with ``partial``, an
+    interrupted run's ``.partial`` folder."""
+    check_folder_name(target)
     if target.is_symlink():
         raise HegemonError(f"{target}: is a symbolic link; refusing to write through it")
-    if target.exists() and not overwrite:
+    if not target.exists():
+        return
+    ours = replaceable(target, partial=partial)
+    if not ours:
+        raise HegemonError(
+            f"{target}: already exists and is not a hegemon results folder (no manifest.json "
+            "of a run, comparison, sweep or sensitivity analysis); refusing to replace it: "
+            "choose another folder"
+        )
+    if not overwrite:
         raise HegemonError(
             f"{target}: already exists; choose another folder or pass --force to replace it"
         )
 
 
+def results_kind(path: Path) -> Kind | None:
+    """The kind of the complete results folder at ``path``, or None if it is not one: its
+    ``manifest.json`` is a JSON object whose ``kind`` is one of :data:`KINDS`, beside the
+    table that kind always holds."""
+    file = Path(path) / "manifest.json"
+    try:
+        if not Path(path).is_dir() or not file.is_file():
+            return None
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    marker = next((name for name, k in _KIND_MARKERS if k == kind), None)
+    if marker is None or not (Path(path) / marker).is_file():
+        return None
+    return kind
+
+
+_WORK_FOLDERS = {"outcomes", "events", "sums", "sample", "timeseries"}
+
+
+def interrupted_run(path: Path) -> bool:
+    """Whether ``path`` is an interrupted run's (or comparison's) ``.partial`` folder: it has
+    ``_work/progress.json``, or is complete, or holds only the empty folders a run makes
+    before its first file."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink():
+        return False
+    work = path / "_work"
+    if (work / "progress.json").is_file() or results_kind(path) is not None:
+        return True
+    if {p.name for p in path.iterdir()} != {"_work"} or not work.is_dir():
+        return False
+    inside = list(work.iterdir())
+    return all(p.name in _WORK_FOLDERS and p.is_dir() and not any(p.iterdir()) for p in inside)
+
+
+def replaceable(path: Path, *, partial: bool = False) -> bool:
+    """Whether ``--force`` may replace what is at ``path``: a results folder, an empty folder
+    or, with ``partial``, an interrupted run's ``.partial`` folder. Anything else (a file, a
+    project, someone's data) is never deleted."""
+    path = Path(path)
+    if path.is_symlink() or not path.is_dir():
+        return False
+    if results_kind(path) is not None or not any(path.iterdir()):
+        return True
+    return partial and interrupted_run(path)
+
+
+def _owner() -> str:
+    """Who makes a staging folder: this host and process, written into its name, so that a
+    later save can tell a folder left by a killed process from one in use."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def remove_stale(target: Path) -> None:
+    """Remove the hidden staging (``.tmp``) and trash (``.old``) folders beside ``target`` that
+    a process of this host left when it was killed (its pid is not running any more)."""
+    host = socket.gethostname()
+    try:
+        found = list(target.parent.glob(f".{glob.escape(target.name)}.{glob.escape(host)}-*"))
+    except OSError:
+        return
+    for folder in found:
+        pid = folder.name[len(f".{target.name}.{host}-") :].split(".", 1)[0]
+        if not folder.name.endswith((".tmp", ".old")) or not pid.isdigit():
+            continue
+        if folder.is_dir() and not folder.is_symlink() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def staging_folder(target: Path) -> Path:
-    """An empty temporary folder beside ``target``, on the same file system."""
+    """An empty temporary folder beside ``target``, on the same file system (and, first, the
+    stale ones a killed process left there removed)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        remove_stale(target)
+        prefix = f".{target.name}.{_owner()}."
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
     except OSError as err:
         raise HegemonError(
             f"{target.parent}: cannot create the results folder: {err.strerror or err}"
@@ -126,9 +241,9 @@ def staging_folder(target: Path) -> Path:
 def move_into_place(staging: Path, target: Path, *, overwrite: bool) -> None:
     """Rename a complete ``staging`` folder to ``target``, replacing it if ``overwrite``."""
     if target.exists():
-        if not overwrite:
-            raise HegemonError(f"{target}: already exists")
-        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        check_target(target, overwrite=overwrite)  # again: it may have changed meanwhile
+        prefix = f".{target.name}.{_owner()}."
+        trash = Path(tempfile.mkdtemp(prefix=prefix, suffix=".old", dir=target.parent))
         os.replace(target, trash / target.name)
         os.replace(staging, target)
         shutil.rmtree(trash, ignore_errors=True)

@@ -190,10 +190,31 @@ class Bounds:
         return f"in [{self.lo:g}, {self.hi:g}]"
 
 
+class _BoundsInSchema:
+    """Puts a parameter's bounds in its JSON Schema: ``minimum``/``maximum`` on the number
+    (a distribution's support is checked against them when the file is read)."""
+
+    def __init__(self, lo: float, hi: float):
+        self.lo, self.hi = lo, hi
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        for option in schema.get("anyOf", [schema]):
+            if option.get("type") == "number":
+                if math.isfinite(self.lo):
+                    option["minimum"] = self.lo
+                if math.isfinite(self.hi):
+                    option["maximum"] = self.hi
+        return schema
+
+
 def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:
     """A numeric parameter in ``[lo, hi]``: a number, or a distribution within those bounds."""
     return Annotated[
-        float | Distribution, BeforeValidator(_parse_param), AfterValidator(Bounds(lo, hi))
+        float | Distribution,
+        BeforeValidator(_parse_param),
+        AfterValidator(Bounds(lo, hi)),
+        _BoundsInSchema(lo, hi),
     ]
 
 

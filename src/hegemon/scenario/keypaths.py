@@ -207,7 +207,8 @@ def uncertain_parameters(scenario: Scenario) -> dict[str, Any]:
 def item_index(items: list[Any], part: str) -> int | None:
     """The index of the list item a key-path part names: by ``name`` or ``id``, else a digit."""
     for index, item in enumerate(items):
-        if isinstance(item, dict) and part in (item.get("name"), item.get("id")):
+        names = [item.get(k) for k in ("name", "id")] if isinstance(item, dict) else []
+        if part.strip() in [n.strip() for n in names if isinstance(n, str)]:
             return index
     if part.isdigit() and int(part) < len(items):
         return int(part)

@@ -7,6 +7,7 @@ validation, so they are typed and checked by the schema like the file itself.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hegemon.errors import Problem, ScenarioError
 from hegemon.scenario.keypaths import item_index
-from hegemon.scenario.schema import Scenario, cross_reference_problems
+from hegemon.scenario.schema import Scenario, cross_reference_problems, scenario_warnings
 from hegemon.scenario.yamldoc import (
     YamlDoc,
     key_name,
@@ -48,6 +49,9 @@ def scenario_path(name_or_path: str | Path) -> Path:
         bundled = bundled_dir() / f"{path.name}.yaml"
         if bundled.is_file():
             return bundled
+    what = _not_a_file(path)
+    if what:
+        raise ScenarioError([Problem(path, None, None, f"is {what}, not a scenario file")])
     raise ScenarioError(
         [
             Problem(
@@ -61,11 +65,34 @@ def scenario_path(name_or_path: str | Path) -> Path:
     )
 
 
+def _not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (never opened: a named pipe
+    would block, a device would never end)."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return None
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((what for test, what in kinds if test(mode)), None)
+
+
 def load_scenario(
-    name_or_path: str | Path, overrides: Sequence[str] = (), *, allow_outside: bool = False
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    allow_outside: bool = False,
+    warnings: list[Problem] | None = None,
+    late_events: bool = True,
 ) -> Scenario:
     """Load and validate a scenario, resolving ``extends:`` and applying ``KEY=VALUE``
-    overrides first.
+    overrides first. ``warnings``, when given, receives what is valid but probably not meant
+    (:func:`~hegemon.scenario.schema.scenario_warnings`), located like errors.
 
     ``extends:`` names a bundled scenario or a file relative to the extending file, inside
     its folder unless ``allow_outside``.
@@ -73,23 +100,41 @@ def load_scenario(
     >>> load_scenario("baseline", ["horizon_years=2"]).steps
     105
     """
-    doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
-    for item in overrides:
-        apply_override(doc, item)
-    scenario = validate(doc)
+    scenario, doc = _load(name_or_path, overrides, allow_outside, warnings, late_events)
     _named_observations(doc, scenario, allow_outside)
     return scenario
 
 
-def scenario_observations(
-    name_or_path: str | Path, overrides: Sequence[str] = (), *, allow_outside: bool = False
-) -> tuple[Scenario, Path | None]:
-    """The scenario and the observations file it names (None if it names none), resolved
-    relative to the file that says ``observations:`` (a parent's, if inherited)."""
+def _load(
+    name_or_path: str | Path,
+    overrides: Sequence[str],
+    allow_outside: bool,
+    warnings: list[Problem] | None,
+    late_events: bool,
+) -> tuple[Scenario, YamlDoc]:
+    """The validated scenario and its document; ``warnings`` receives its warnings."""
     doc = read_document(scenario_path(name_or_path), allow_outside=allow_outside)
     for item in overrides:
         apply_override(doc, item)
     scenario = validate(doc)
+    if warnings is not None:
+        warnings.extend(
+            Problem(*locate(doc, loc), key_name(doc, loc), message)
+            for loc, message in scenario_warnings(scenario, late_events=late_events)
+        )
+    return scenario, doc
+
+
+def scenario_observations(
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    allow_outside: bool = False,
+    warnings: list[Problem] | None = None,
+) -> tuple[Scenario, Path | None]:
+    """The scenario and the observations file it names (None if it names none), resolved
+    relative to the file that says ``observations:`` (a parent's, if inherited)."""
+    scenario, doc = _load(name_or_path, overrides, allow_outside, warnings, late_events=True)
     return scenario, _named_observations(doc, scenario, allow_outside)
 
 
@@ -257,16 +302,31 @@ def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
     def merge_items(p: list, c: list, ppath: tuple, cpath: tuple, out: tuple, key: str) -> list:
         result: list[Any] = []
         index = {
-            item[key]: i
+            item[key].strip(): i  # names are compared as the schema reads them: stripped
             for i, item in enumerate(p)
             if isinstance(item, dict) and isinstance(item.get(key), str)
         }
         overrides: dict[int, int] = {}
         removed: set[int] = set()
         added: list[int] = []
+        first: dict[str, int] = {}
         for j, item in enumerate(c):
             name = item.get(key) if isinstance(item, dict) else None
-            name = name if isinstance(name, str) else None
+            name = name.strip() if isinstance(name, str) else None
+            if name is not None and name in first:  # which of the two is meant? refuse
+                _, line = locate(child, (*cpath, first[name]))
+                raise ScenarioError(
+                    [
+                        Problem(
+                            *locate(child, (*cpath, j)),
+                            f"{out[-1]}[{name}]",
+                            f"listed twice in this file (first on line {line}); give each "
+                            f"{'actor' if key == 'name' else 'item'} once, with all its keys",
+                        )
+                    ]
+                )
+            if name is not None:
+                first[name] = j
             if isinstance(item, dict) and item.get("remove") is True:
                 if name not in index:
                     raise ScenarioError(
@@ -334,6 +394,18 @@ def apply_override(doc: YamlDoc, item: str) -> None:
     key = key.strip()
     if not sep or not key:
         raise ScenarioError([Problem(SET_ORIGIN, None, item, "expected KEY=VALUE")])
+    if key.split(".")[0] == "extends":
+        raise ScenarioError(
+            [
+                Problem(
+                    SET_ORIGIN,
+                    None,
+                    "extends",
+                    "cannot be set on the command line (extends: is resolved when the file is "
+                    "read); write a scenario file that extends the one you want",
+                )
+            ]
+        )
     value = load_value(text, SET_ORIGIN, key) if text.strip() else None
     parts = key.split(".")
     node: Any = doc.data

@@ -13,17 +13,51 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
-from hegemon.scenario.distributions import Param
+from hegemon.scenario.distributions import Param, is_distribution
 from hegemon.scenario.keypaths import settable_problem, value_problem
 
 Share = Param(0.0, 1.0)
 Positive = Param(0.0)
 Real = Param()
-Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_ '-]*$")]
+# an actor's name, with spaces at either end removed ("Russia " is "Russia")
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[A-Za-z][A-Za-z0-9_ '-]*$"
+    ),
+]
 Ident = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$")]
 WEEK_DAYS = 7
+
+
+def _one_key_per_name(value: Any) -> Any:
+    """Refuse a mapping whose keys name one actor twice once spaces are removed (``Russia``
+    and ``"Russia "``): pydantic would keep one of the two values silently."""
+    if isinstance(value, dict):
+        seen: dict[Any, Any] = {}
+        for key in value:
+            name = key.strip() if isinstance(key, str) else key
+            if name in seen:
+                raise ValueError(
+                    f"names {name!r} twice ({seen[name]!r} and {key!r}); give each actor once"
+                )
+            seen[name] = key
+    return value
+
+
+def NameMap(value: Any) -> Any:
+    """A mapping from actor names to ``value``, each actor named once."""
+    return Annotated[dict[Name, value], BeforeValidator(_one_key_per_name)]
 
 
 class Strict(BaseModel):
@@ -52,7 +86,7 @@ class Power(_Actor):
 
     kind: Literal["power"]
     regional_effort: Share = Field(description="share of the military budget spent on the region")
-    allocation: dict[Name, Param(0.0, 1e6)] = Field(
+    allocation: NameMap(Param(0.0, 1e6)) = Field(
         default_factory=dict,
         description="relative weight of each local state in the regional effort (normalized)",
     )
@@ -69,10 +103,10 @@ class LocalState(_Actor):
     weight: Param(0.0, 1e6) = Field(
         1.0, description="weight of the state in a power's regional influence"
     )
-    trust: dict[Name, Share] = Field(
+    trust: NameMap(Share) = Field(
         default_factory=dict, description="trust in each power at the start (0..1)"
     )
-    affinity: dict[Name, Share] = Field(
+    affinity: NameMap(Share) = Field(
         default_factory=dict,
         description="long-run trust in each power at full credibility (default: initial trust)",
     )
@@ -158,8 +192,8 @@ class Conflict(Strict):
     """A territorial dispute between two local states under a ceasefire."""
 
     sides: list[Name] = Field(min_length=2, max_length=2)
-    territory: dict[Name, Share] = Field(description="share of the disputed area each controls")
-    aspiration: dict[Name, Share] = Field(description="share of the area each side claims")
+    territory: NameMap(Share) = Field(description="share of the disputed area each controls")
+    aspiration: NameMap(Share) = Field(description="share of the area each side claims")
     ceasefire: bool = Field(True, description="whether a ceasefire holds at the start")
     clash_rate: Param(0.0, 100.0) = Field(
         description="weekly clash hazard at full grievance and parity"
@@ -361,6 +395,43 @@ class Scenario(Strict):
         return self
 
 
+def _largest(value: Any) -> float:
+    """The largest value a parameter (a number or a distribution) can take."""
+    return value.support()[1] if is_distribution(value) else float(value)
+
+
+def scenario_warnings(
+    s: Scenario, *, late_events: bool = True
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What is valid but probably not meant, as (key path, message): an event dated after the
+    end of the run (it never happens; ``late_events=False`` when the run was shortened on
+    purpose) and a power missing from a local state's ``trust`` (its trust starts at 0, so
+    it has no influence there until trust grows). The CLI prints them as ``warning:``."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if late_events:
+        for i, e in enumerate(s.events):
+            if e.date > s.end:
+                out.append(
+                    (
+                        ("events", i, "date"),
+                        f"{e.date} is after the end of the run ({s.end}): the event never happens",
+                    )
+                )
+    for i, a in enumerate(s.actors):
+        if isinstance(a, LocalState):
+            for p in s.powers:
+                if p.name not in a.trust:
+                    out.append(
+                        (
+                            ("actors", i, "trust"),
+                            f"{p.name} is not in {a.name}'s trust: it starts at 0, so {p.name} "
+                            f"has no influence in {a.name} until trust grows (write "
+                            f"{p.name}: 0 to say so)",
+                        )
+                    )
+    return out
+
+
 def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
     """Every reference to an actor or relation that does not exist, as (key path, message).
 
@@ -395,10 +466,28 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
         if isinstance(a, Power):
             for name in a.allocation:
                 need(("actors", i, "allocation", name), name, locals_, "local state")
+            if a.allocation and all(_largest(v) <= 0 for v in a.allocation.values()):
+                out.append(
+                    (
+                        ("actors", i, "allocation"),
+                        "the weights sum to zero, so the regional effort goes nowhere; give "
+                        "at least one local state a positive weight (or leave allocation out "
+                        "for equal weights)",
+                    )
+                )
         else:
             for field in ("trust", "affinity"):
                 for name in getattr(a, field):
                     need(("actors", i, field, name), name, powers, "power")
+    local_index = [i for i, a in enumerate(s.actors) if isinstance(a, LocalState)]
+    if local_index and all(_largest(s.actors[i].weight) <= 0 for i in local_index):
+        out.append(
+            (
+                ("actors", local_index[0], "weight"),
+                "the weights of the local states sum to zero, so no power has any regional "
+                "influence; give at least one local state a positive weight",
+            )
+        )
     for i, r in enumerate(s.relations):
         if isinstance(r, Alliance | ArmsSupport):
             need(("relations", i, "patron"), r.patron, powers, "power")

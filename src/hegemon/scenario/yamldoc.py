@@ -457,10 +457,8 @@ def key_name(doc: YamlDoc, loc: Sequence[str | int]) -> str:
     text = ""
     for seg, value in _walk(doc, loc):
         if isinstance(seg, int) and isinstance(value, dict):
-            label = next(
-                (value[k] for k in ("name", "id") if isinstance(value.get(k), str) and value[k]),
-                None,
-            )
+            labels = [value.get(k) for k in ("name", "id")]  # names as the schema reads them
+            label = next((x.strip() for x in labels if isinstance(x, str) and x.strip()), None)
             text += f"[{_key_text(label)}]" if label is not None else f"[{seg}]"
         else:
             text = _join_key(text, seg)
