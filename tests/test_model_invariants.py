@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from hegemon import load_scenario
 from hegemon.analysis.regimes import REGIMES, classify
-from hegemon.ensemble.runner import simulate
+from hegemon.ensemble.runner import simulate_chunk
 from hegemon.errors import ScenarioError
 from hegemon.model.model import HegemonModel
 
@@ -143,7 +143,7 @@ def check_series(series: dict[tuple[str, str | None, str | None], np.ndarray], s
 def test_invariants_hold_for_random_valid_parameters(items: list[str], seed: int) -> None:
     scenario = load_scenario("baseline", overrides=items)
     assert 0.5 <= scenario.horizon_years <= 3.0
-    ensemble = simulate(scenario, R, seed)
+    ensemble = simulate_chunk(scenario, seed, 0, R)
     check_series(ensemble.series, scenario.steps)
     outcomes = pd.DataFrame(ensemble.outcomes)
     assert len(outcomes) == R

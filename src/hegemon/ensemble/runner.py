@@ -8,7 +8,6 @@ the same whatever the chunk size, the worker count or the executor.
 from __future__ import annotations
 
 import contextlib
-import functools
 import multiprocessing
 import os
 import signal
@@ -24,7 +23,6 @@ from typing import Any, overload
 
 import numpy as np
 
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
 from hegemon.errors import HegemonError
 from hegemon.model.metrics import SeriesKey
 from hegemon.model.model import HegemonModel
@@ -43,23 +41,21 @@ class Ensemble:
     events: dict[str, np.ndarray] = field(default_factory=dict)
     outcomes: dict[str, np.ndarray] = field(default_factory=dict)
 
-    @classmethod
-    def concat(cls, parts: list[Ensemble]) -> Ensemble:
-        first = parts[0]
-        return cls(
-            scenario=first.scenario,
-            seed=first.seed,
-            replicates=np.concatenate([p.replicates for p in parts]),
-            series={k: np.concatenate([p.series[k] for p in parts], axis=1) for k in first.series},
-            events={k: np.concatenate([p.events[k] for p in parts]) for k in first.events},
-            outcomes={k: np.concatenate([p.outcomes[k] for p in parts]) for k in first.outcomes},
-        )
-
 
 def simulate_chunk(scenario: Scenario, seed: int, start: int, stop: int) -> Ensemble:
     """Replicates ``start..stop-1`` of the scenario, in one vectorized model."""
-    ids = np.arange(start, stop)
-    model = HegemonModel(scenario, replicates=ids, seed=seed)
+    return simulate_block(scenario, seed, np.arange(start, stop))
+
+
+def simulate_block(
+    scenario: Scenario,
+    seed: int,
+    ids: np.ndarray,
+    parameters: dict[str, np.ndarray] | None = None,
+) -> Ensemble:
+    """The replicates ``ids`` of the scenario in one vectorized model (``parameters``: values
+    per replicate by key path, for samples): the one place where the engine is run."""
+    model = HegemonModel(scenario, replicates=ids, seed=seed, parameters=parameters)
     model.run()
     ensemble = Ensemble(
         scenario=scenario,
@@ -304,29 +300,3 @@ def run_chunks[T](
         raise
     if executor is None:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def simulate(
-    scenario: Scenario,
-    replicates: int = 1000,
-    seed: int = 0,
-    *,
-    workers: int = 1,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    executor: Executor | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Ensemble:
-    """Run ``replicates`` replicates of ``scenario`` and keep every array in memory.
-
-    For runs that should stream to disk with bounded memory, use :func:`hegemon.run`.
-    """
-    if replicates < 1:
-        raise ValueError(f"replicates must be at least 1, got {replicates}")
-    blocks = chunks(replicates, chunk_size)
-    parts = []
-    task = functools.partial(simulate_chunk, scenario, seed)
-    for i, part in run_chunks(task, blocks, workers=workers, executor=executor):
-        parts.append(part)
-        if progress:
-            progress(blocks[i][1] - blocks[i][0])
-    return Ensemble.concat(parts)

@@ -16,10 +16,8 @@ import numpy as np
 import pandas as pd
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, replicates_problem
-from hegemon.ensemble.runner import chunks, run_chunks
+from hegemon.ensemble.runner import chunks, run_chunks, simulate_block
 from hegemon.errors import BadInput
-from hegemon.model.model import HegemonModel
-from hegemon.model.outcomes import scalar_outcomes
 from hegemon.scenario.schema import Scenario
 
 OutcomeHook = Callable[[pd.DataFrame], pd.DataFrame]
@@ -38,10 +36,9 @@ def simulate_runs(
     runs = np.arange(start, stop)
     sample, replicate = np.divmod(runs, replicates)
     fixed = {path: np.asarray(values, dtype=np.float64)[sample] for path, values in samples.items()}
-    model = HegemonModel(scenario, replicates=replicate, seed=seed, parameters=fixed)
-    model.run()
+    block = simulate_block(scenario, seed, replicate, parameters=fixed)
     outcomes = pd.DataFrame({"sample": sample, "replicate": replicate})
-    return hook(pd.concat([outcomes, pd.DataFrame(scalar_outcomes(model))], axis=1))
+    return hook(pd.concat([outcomes, pd.DataFrame(block.outcomes)], axis=1))
 
 
 def evaluate_samples(
