@@ -260,7 +260,8 @@ def test_a_restrained_turkey_gains_less_and_russia_declines_less(paired):
     turkey, se_t = _mean_se(paired("turkey_restrained", "influence_change__Turkey"))
     russia, se_r = _mean_se(paired("turkey_restrained", "influence_change__Russia"))
     print(
-        f"turkey_restrained: Turkey {turkey:+.4f} (se {se_t:.4f}), Russia {russia:+.4f} (se {se_r:.4f})"
+        f"turkey_restrained: Turkey {turkey:+.4f} (se {se_t:.4f}), "
+        f"Russia {russia:+.4f} (se {se_r:.4f})"
     )
     assert turkey + 3 * se_t < 0  # observed -0.0068 (se 0.0004)
     assert russia - 2 * se_r > 0  # observed +0.0023 (se 0.0008)
