@@ -101,6 +101,8 @@ class Coercion:
         self.active = self.active & ~collapsed
 
     def _log_end(self, mask: np.ndarray, why: str, first: np.ndarray | None = None) -> None:
+        if not mask.any():
+            return
         a, b = self.dispute.sides
         first = self.by_first if first is None else first
         self.dispute.model.log_event(

@@ -63,6 +63,9 @@ class Dispute:
         self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
         self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
         self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
+        self._claims = {  # claims are read once (no event sets a mapping): where > 0, safe
+            s: (c > 0, np.where(c > 0, c, 1.0)) for s, c in self.params.aspiration.items()
+        }
         # grievance is held as a state only where memory or build-up is given (ODD 7.8)
         self.grievance_memory = any(
             is_distribution(v) or v != 0.0 for v in (spec.grievance_memory, spec.grievance_buildup)
@@ -77,8 +80,9 @@ class Dispute:
     def unmet_share(self, side: LocalState) -> np.ndarray:
         """Unmet share of the side's claim, 0..1."""
         claim = self.params.aspiration[side.name]
+        has_claim, safe = self._claims[side.name]
         unmet = np.maximum(claim - self.territory[side.name], 0.0)
-        return np.where(claim > 0, unmet / np.where(claim > 0, claim, 1.0), 0.0)
+        return np.where(has_claim, unmet / safe, 0.0)
 
     def grievance(self, side: LocalState) -> np.ndarray:
         """The side's grievance, 0..1: the unmet share of its claim, or with grievance memory

@@ -90,7 +90,16 @@ class RegionalBudget:
     @property
     def attention(self) -> np.ndarray:
         """Regional effort in force times the shocks, against the plan, to the power
-        ``attention.elasticity`` (1 where the plan is no effort)."""
+        ``attention.elasticity`` (1 where the plan is no effort). Within a step it is
+        computed once: events, which change effort and shocks, run between steps."""
+        m = self.model
+        if not m._between_steps and getattr(self, "_attention_week", None) == m.week:
+            return self._attention
+        self._attention = self._compute_attention()
+        self._attention_week = m.week if not m._between_steps else None
+        return self._attention
+
+    def _compute_attention(self) -> np.ndarray:
         shock = np.prod(list(self.shocks.values()), axis=0) if self.shocks else 1.0
         planned = self.planned_effort
         ratio = self.params.regional_effort * shock / np.where(planned > 0, planned, 1.0)
