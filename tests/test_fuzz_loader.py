@@ -776,6 +776,11 @@ def unbounded_parameters() -> list[str]:
         "conflict": sc.Conflict,
         "influence": sc.Influence,
         "trust": sc.Trust,
+        "war": sc.War,
+        "decisions": sc.Decisions,
+        "exit": sc.Exit,
+        "attention": sc.Attention,
+        "coercion": sc.Coercion,
     }
     return [
         f"{where}.{field}"

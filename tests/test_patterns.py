@@ -214,3 +214,73 @@ def test_patterns_hold_for_other_seeds(baseline, wide, summary_of, seed):
     assert survival[WEEKS_PER_YEAR] > 0.75
     assert np.all(np.diff(survival) <= 0) and survival[-1] < survival[WEEKS_PER_YEAR] - 0.1
     assert (o["regime"].astype(str) == "managed_decline").mean() > 0.1
+
+
+# ------------------------------------------------------------- counterfactual orderings
+# Each counterfactual against the baseline, 400 replicates with the baseline's seed: common
+# random numbers, so the differences are paired replicate by replicate. Observed values (seed
+# 20201110) in the comments; a threshold of two standard errors where the effect is small.
+
+
+@pytest.fixture(scope="module")
+def paired(baseline_ensemble, baseline_seed):
+    """``paired(name, column)``: the scenario's outcome minus the baseline's, per replicate."""
+    import hegemon
+
+    runs: dict[str, object] = {}
+
+    def diff(name: str, column: str) -> np.ndarray:
+        if name not in runs:
+            runs[name] = hegemon.run(name, replicates=400, seed=baseline_seed, store="summary")
+        other = runs[name].outcomes[column].astype(float).to_numpy()
+        return other - baseline_ensemble.outcomes[column].astype(float).to_numpy()
+
+    return diff
+
+
+def _mean_se(d: np.ndarray) -> tuple[float, float]:
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+
+
+def test_without_peacekeepers_the_ceasefire_fails_sooner(paired):
+    held, se = _mean_se(paired("no_peacekeepers", "ceasefire_held"))
+    print(f"no_peacekeepers: held at the horizon {held:+.4f} (se {se:.4f})")
+    assert held < -0.15  # observed -0.34 (se 0.024)
+
+
+def test_an_assertive_russia_keeps_more_trust_at_a_higher_cost(paired):
+    trust, _ = _mean_se(paired("russia_assertive", "trust_change__Armenia__Russia"))
+    cost, se = _mean_se(paired("russia_assertive", "regional_cost_cum_musd__Russia"))
+    print(f"russia_assertive: trust {trust:+.4f}, regional cost {cost:+.1f} (se {se:.1f})")
+    assert trust > 0.15  # observed +0.302
+    assert cost - 3 * se > 0  # observed +235 (se 12)
+
+
+def test_a_restrained_turkey_gains_less_and_russia_declines_less(paired):
+    turkey, se_t = _mean_se(paired("turkey_restrained", "influence_change__Turkey"))
+    russia, se_r = _mean_se(paired("turkey_restrained", "influence_change__Russia"))
+    print(
+        f"turkey_restrained: Turkey {turkey:+.4f} (se {se_t:.4f}), "
+        f"Russia {russia:+.4f} (se {se_r:.4f})"
+    )
+    assert turkey + 3 * se_t < 0  # observed -0.0068 (se 0.0004)
+    assert russia - 2 * se_r > 0  # observed +0.0023 (se 0.0008)
+
+
+def test_an_overstretched_russia_declines_faster(paired):
+    russia, se = _mean_se(paired("russia_overstretched", "influence_change__Russia"))
+    print(f"russia_overstretched: Russia's influence {russia:+.4f} (se {se:.4f})")
+    assert russia < -0.02  # observed -0.049 (se 0.0013)
+
+
+def test_an_overstretched_russia_sees_the_ceasefire_fail_sooner(paired):
+    held, se = _mean_se(paired("russia_overstretched", "ceasefire_held"))
+    weeks = paired("russia_overstretched", "ceasefire_weeks")  # NaN where both held
+    both_broke = ~np.isnan(weeks)
+    sooner = float((weeks[both_broke] < 0).mean())
+    later = float((weeks[both_broke] > 0).mean())
+    print(f"russia_overstretched: held {held:+.4f} (se {se:.4f}); sooner {sooner}, later {later}")
+    # observed -0.210 (se 0.021): attention (ODD 7.16) carries the budget shock to deterrence
+    assert held + 3 * se < 0
+    # where both broke, the overstretched ceasefire broke sooner far more often than later
+    assert sooner > 5 * later

@@ -127,12 +127,18 @@ def test_hegemon_score_on_a_baseline_run_end_to_end(runs, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(out)
     assert "log_score" in result.stderr and "Not scored" in result.stderr
-    assert "commitments_failed_cum is not recorded in these results" in result.stderr
     scored = open_folder(out)
     assert isinstance(scored, ScoreResults)
     table = pd.read_csv(out / "scores.csv")
     used = table[table["used"]]
-    assert set(used["metric"]) == {"trust", "ceasefire", "peacekeepers", "territory", "clashes_cum"}
+    assert set(used["metric"]) == {
+        "trust",
+        "ceasefire",
+        "peacekeepers",
+        "territory",
+        "clashes_cum",
+        "commitments_failed_cum",
+    }
     assert (pd.to_datetime(used["date"]) > pd.Timestamp("2020-11-10")).all()
     assert not used["source"].isin(["MPG2020", "CB2020"]).any()  # never counted twice
     assert used.loc[used["metric"] == "ceasefire", "brier"].notna().all()

@@ -1,7 +1,9 @@
 """Unit tests of each submodel (docs/ODD.md, section 7), one rule at a time.
 
 Small models are built from the baseline (with ``--set``-style overrides where a rule needs
-particular values) and the submodels' methods are called directly on hand-set arrays.
+particular values) and the submodels' methods are called directly on hand-set arrays. The
+rules of sections 7.1-7.12 are tested with the mechanisms of 7.13-7.17 switched off (as in
+the golden test); those have their own tests in ``test_mechanisms.py``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from test_golden import MECHANISMS_OFF
 
 import hegemon
 from hegemon.model.economy import WEEKS_PER_YEAR
@@ -23,7 +26,7 @@ from hegemon.scenario.keypaths import KeyPathError
 from hegemon.scenario.loader import with_overrides
 
 R = 16
-BASE = hegemon.load_scenario("baseline")
+BASE = with_overrides(hegemon.load_scenario("baseline"), MECHANISMS_OFF)
 
 
 def model(*overrides: str, replicates: int = R, seed: int = 3) -> HegemonModel:

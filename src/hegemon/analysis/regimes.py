@@ -10,6 +10,14 @@ Checked in this order, the first that applies wins:
   spending), its ally's trust in it fell, and its rival's influence rose: the seed article's
   reading of the 2020 ceasefire.
 - ``erosion``: influence fell without the full signature of managed decline.
+
+With ``focus.window_weeks`` W > 0 the rules judge the state over the final W weeks rather than
+the last step: influence and trust are their means over the last W + 1 steps recorded
+(``influence_final``, ``trust_final``), and ``retreat`` means that over those weeks no
+peacekeepers of the focal power were staying (``peacekeepers_final``: they had left, or the
+power had decided to leave, by notice at the term or by an early decision), so a mandate that
+expires at the final step counts by its decision, taken six months before, and not by the week
+of its expiry. With W = 0 (the default) the rules are those above, on the last step.
 """
 
 from __future__ import annotations
@@ -38,12 +46,18 @@ def classify(outcomes: pd.DataFrame, scenario: Scenario) -> pd.Series:
 
     collapsed = ~col("ceasefire_held", default=True).astype(bool)
     deployed = col("peacekeepers_start", p, default=0.0) > 0
-    retreated = deployed & (col("peacekeepers_end", p, default=0.0) <= 0)
-    fell = col("influence_change", p) < 0
     cost = "peacekeeping_cost_cum_musd" if keeps_peace else "regional_cost_cum_musd"
     paid = col(cost, p, default=0.0) > 0
-    ally_lost = col("trust_change", ally, p) < 0
-    rival_up = col("influence_change", rival) > 0
+    if focus.window_weeks > 0:
+        retreated = deployed & (col("peacekeepers_final", p, default=0.0) <= 0)
+        fell = col("influence_final", p) < col("influence_start", p)
+        ally_lost = col("trust_final", ally, p) < col("trust_start", ally, p)
+        rival_up = col("influence_final", rival) > col("influence_start", rival)
+    else:
+        retreated = deployed & (col("peacekeepers_end", p, default=0.0) <= 0)
+        fell = col("influence_change", p) < 0
+        ally_lost = col("trust_change", ally, p) < 0
+        rival_up = col("influence_change", rival) > 0
     regime = np.select(
         [collapsed, retreated, ~fell, paid & ally_lost & rival_up],
         ["collapse", "retreat", "consolidation", "managed_decline"],

@@ -37,6 +37,7 @@ class _CutShort:
     local_states: list[Any]
     dispute: Any
     draws: Any
+    spec: Any
 
 
 class LiveEnsemble:
@@ -89,7 +90,9 @@ class LiveEnsemble:
         """One row per replicate (``scenario, replicate`` and the outcome columns), as if the
         run ended at ``week`` (default: now)."""
         m = self.model
-        cut = _CutShort(_Recorded(self._series(week)), m.powers, m.local_states, m.dispute, m.draws)
+        cut = _CutShort(
+            _Recorded(self._series(week)), m.powers, m.local_states, m.dispute, m.draws, m.spec
+        )
         frame = pd.DataFrame(scalar_outcomes(cut))  # type: ignore[arg-type]
         frame.insert(0, "replicate", np.asarray(m.replicate_ids))
         frame.insert(0, "scenario", self.name)

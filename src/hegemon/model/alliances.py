@@ -5,6 +5,15 @@ state is attacked (dispute.py), and the patron honours it or not (trust.py). An 
 delivers arms and military aid while active: it costs the patron, counts as influence effort
 and trust in the client, and adds to the client's military strength. Events switch both on
 and off.
+
+Alliance exit (ODD 7.15, off by default): a client whose call its patron failed, whose trust
+in the patron has fallen below ``exit.client_min_trust`` and who has seen at least
+``exit.min_failures`` failed calls leaves the alliance with probability
+``exit.client_exit_chance`` (stream ``exit:<id>``); at each review a patron whose share of
+the influence contest in the client has fallen below ``exit.patron_min_influence`` abandons it
+with probability ``exit.patron_exit_chance`` (stream ``abandon:<id>``). Alliances end when they
+no longer serve a party: after a failure to honour them and after shifts in what they bring
+(Leeds 2003; Leeds & Savun 2007).
 """
 
 from __future__ import annotations
@@ -41,13 +50,53 @@ class Commitment(Patronage):
     """A power's pledge to defend a local state; invoked when the state is attacked."""
 
     def __init__(self, model: HegemonModel, spec: sc.Alliance):
+        self.model = model
         self.params = AllianceParams.draw(spec, model.draws)
         super().__init__(model, spec)
+        self.failures = np.zeros(model.R)  # calls on the patron not honoured, cumulative
 
     @property
     def credible_support_musd(self) -> np.ndarray:
-        """The support an opponent expects: pledged support times the patron's credibility."""
-        return np.where(self.active, self.params.support_musd * self.patron.credibility, 0.0)
+        """The support an opponent expects: pledged support times the patron's credibility
+        (and its attention, 7.16, where that is on)."""
+        support = self.params.support_musd * self.patron.credibility
+        if self.model.params.attention.enabled:
+            support = support * self.patron.attention
+        return np.where(self.active, support, 0.0)
+
+    def end(self, mask: np.ndarray, by_client: bool, reason: str) -> None:
+        """The alliance ends where ``mask``, by the client or by the patron."""
+        self.active = self.active & ~mask
+        ender, other = (self.client, self.patron) if by_client else (self.patron, self.client)
+        self.model.log_event(
+            "alliance_ended",
+            mask,
+            actor=ender.name,
+            target=other.name,
+            detail=f"{self.id}: {reason}",
+        )
+
+    def weigh_exit(self, failed: np.ndarray) -> None:
+        """The patron failed the client's call where ``failed``: a client that has lost
+        enough trust after enough failures may leave (stream ``exit:<id>``)."""
+        rule = self.model.params.exit
+        low = self.client.trust[self.patron.name] < rule.client_min_trust
+        due = failed & self.active & low & (self.failures >= rule.min_failures)
+        if not due.any():
+            return
+        u = self.model.streams.uniform(f"exit:{self.id}", self.model.week)
+        self.end(due & (u < rule.client_exit_chance), True, "failed calls")
+
+    def review(self) -> None:
+        """The patron's review: it may abandon a client over which its share of influence
+        has fallen below ``patron_min_influence`` (stream ``abandon:<id>``)."""
+        rule = self.model.params.exit
+        share = self.client.share[self.patron.name]
+        due = self.active & (share < rule.patron_min_influence)
+        if not due.any():
+            return
+        u = self.model.streams.uniform(f"abandon:{self.id}", self.model.week)
+        self.end(due & (u < rule.patron_exit_chance), False, "client lost")
 
 
 class ArmsPipeline(Patronage):

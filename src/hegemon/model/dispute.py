@@ -13,15 +13,26 @@ a Tullock contest of strengths, and the winner takes ``clash_gain`` of the area;
 to the ceasefire's collapse with probability ``escalation * (2 * balance) ** exponent``,
 reduced by peacekeepers like the hazard. Collapse is a war: the winner takes ``war_gain`` of
 the loser's remaining area, and the peacekeepers leave.
+
+Switchable parts (each off by default, and then without effect): with
+``conflict.grievance_memory`` a share of the relief a side would feel from a clash it wins is
+not felt while its claim is unmet (its aim is the whole claim), and with
+``conflict.grievance_buildup`` its grievance builds up toward 1 a little every year (only
+handovers and settlements relieve it in full); the war that follows a collapse ends (war.py);
+coercion short of war (coercion.py); deterrence scaled by attention (economy.py); allies that
+leave (alliances.py); trust losses scaled by salience (trust.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hegemon.model.coercion import Coercion
 from hegemon.model.parameters import ConflictParams
+from hegemon.model.war import War
+from hegemon.scenario.distributions import is_distribution
 
 if TYPE_CHECKING:
     from hegemon.model.agents import LocalState, Power
@@ -52,15 +63,57 @@ class Dispute:
         self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
         self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
         self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
+        self._claims = {  # claims are read once (no event sets a mapping): where > 0, safe
+            s: (c > 0, np.where(c > 0, c, 1.0)) for s, c in self.params.aspiration.items()
+        }
+        # grievance is held as a state only where memory or build-up is given (ODD 7.8)
+        self.grievance_memory = any(
+            is_distribution(v) or v != 0.0 for v in (spec.grievance_memory, spec.grievance_buildup)
+        )
+        self._held = {s.name: self.unmet_share(s) for s in self.sides}  # with memory
+        self.war = War(self) if model.params.war.enabled else None
+        self.coercion = Coercion(self) if model.params.coercion.enabled else None
 
     def other(self, side: LocalState) -> LocalState:
         return self.sides[1] if side is self.sides[0] else self.sides[0]
 
-    def grievance(self, side: LocalState) -> np.ndarray:
+    def unmet_share(self, side: LocalState) -> np.ndarray:
         """Unmet share of the side's claim, 0..1."""
         claim = self.params.aspiration[side.name]
+        has_claim, safe = self._claims[side.name]
         unmet = np.maximum(claim - self.territory[side.name], 0.0)
-        return np.where(claim > 0, unmet / np.where(claim > 0, claim, 1.0), 0.0)
+        return np.where(has_claim, unmet / safe, 0.0)
+
+    def grievance(self, side: LocalState) -> np.ndarray:
+        """The side's grievance, 0..1: the unmet share of its claim, or with grievance memory
+        or build-up the grievance it holds (:meth:`hold_grievance`, :meth:`_move`)."""
+        if self.grievance_memory:
+            return self._held[side.name]
+        return self.unmet_share(side)
+
+    def hold_grievance(self) -> None:
+        """A week of build-up of the held grievance: where the claim is unmet it rises by
+        ``grievance_buildup / 52`` of its gap to 1 (and is never below the unmet share);
+        where the claim is met it is 0."""
+        rise = self.params.grievance_buildup / 52.0
+        for side in self.sides:
+            unmet, held = self.unmet_share(side), self._held[side.name]
+            built = np.maximum(unmet, held + rise * (1.0 - held))
+            self._held[side.name] = np.where(unmet > 0, built, 0.0)
+
+    def relieve_grievance(self, mask: np.ndarray | bool = True) -> None:
+        """An agreement (a handover, a settlement) where ``mask``: each side's held grievance
+        becomes its unmet share again."""
+        if self.grievance_memory:
+            for side in self.sides:
+                held = self._held[side.name]
+                self._held[side.name] = np.where(mask, self.unmet_share(side), held)
+
+    @property
+    def at_war(self) -> np.ndarray:
+        """Where a war is being fought: since the collapse, until it ends (war.py); for ever
+        after the collapse where wars do not end."""
+        return ~self.ceasefire if self.war is None else self.war.at_war
 
     def strength(self, side: LocalState) -> np.ndarray:
         """Own military budget plus patrons' arms, US$ m per year equivalent."""
@@ -98,8 +151,13 @@ class Dispute:
 
     def hazard(self, side: LocalState, pressure: np.ndarray, calm: np.ndarray) -> np.ndarray:
         """The weekly hazard that ``side`` starts a clash: clash_rate * grievance * pressure
-        * calm."""
-        return self.params.clash_rate * self.grievance(side) * pressure * calm
+        * calm (times the factors of an ended war and of the side's coercion, where on)."""
+        h = self.params.clash_rate * self.grievance(side) * pressure * calm
+        if self.war is not None:
+            h = h * self.war.hazard_factor()
+        if self.coercion is not None:
+            h = h * self.coercion.hazard_factor(side)
+        return h
 
     def escalation_chance(self, pressure: np.ndarray, calm: np.ndarray) -> np.ndarray:
         """The probability that a clash escalates to the ceasefire's collapse, given the
@@ -113,13 +171,20 @@ class Dispute:
         return strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
 
     def fight(self) -> None:
-        """One week of the dispute: at most one clash, whose defender calls on its allies and
-        whose winner takes ground; the clash may escalate to war."""
+        """One week of the dispute: a war may end, grievance builds up and coercion goes on
+        (where those are on); at most one clash, whose defender calls on its allies and whose
+        winner takes ground; the clash may escalate to war."""
         m, p, week = self.model, self.params, self.model.week
         a, b = self.sides
         calm = self.calm()
         strength = {s: self.strength(s) for s in self.sides}
+        if self.war is not None:
+            self.war.weigh_end(self.win_chance(strength[a], strength[b]))
+        if self.grievance_memory:
+            self.hold_grievance()
         pressure = {s: self.pressure(s, strength) for s in self.sides}
+        if self.coercion is not None:
+            self.coercion.week(pressure, calm)
         hazard = {s: self.hazard(s, pressure[s], calm) for s in self.sides}
         prob_a = -np.expm1(-hazard[a])
         prob_b = np.minimum(-np.expm1(-hazard[b]), 1.0 - prob_a)
@@ -168,6 +233,7 @@ class Dispute:
             patron: Power = c.patron
             honoured = patron.honour(invoked, f"honour:{c.id}")
             failed = invoked & ~honoured
+            c.failures = c.failures + failed
             support = support + np.where(honoured, c.params.support_musd, 0.0)
             cost = np.where(honoured, c.params.commitment_cost_musd, 0.0)
             patron.book_honour_cost(cost)  # paid this week (economy)
@@ -184,18 +250,32 @@ class Dispute:
             m.log_event(
                 "commitment_failed", failed, actor=patron.name, target=defender.name, detail=c.id
             )
+            if m.params.exit.enabled:
+                c.weigh_exit(failed)
         return support
 
-    def _move(self, winner: LocalState, mask: np.ndarray, gain: np.ndarray) -> None:
+    def _move(
+        self, winner: LocalState, mask: np.ndarray, gain: np.ndarray, salience: Any = None
+    ) -> None:
         """Move ``gain`` of the area (at most what the loser holds) to the winner where
-        ``mask``; the loser's protectors lose its trust, its arms patrons gain the winner's."""
+        ``mask``; the loser's protectors lose its trust (times the defeat's ``salience``), its
+        arms patrons gain the winner's. With a held grievance the loser's is at least its new
+        unmet share, and the winner's falls by only ``1 - grievance_memory`` of the fall of its
+        unmet share (to 0 if its claim is met)."""
         if not mask.any():
             return
         loser = self.other(winner)
+        relief = self.unmet_share(winner) if self.grievance_memory else None
         moved = np.where(mask, np.minimum(gain, self.territory[loser.name]), 0.0)
         self.territory[winner.name] = np.minimum(self.territory[winner.name] + moved, 1.0)
         self.territory[loser.name] = np.maximum(self.territory[loser.name] - moved, 0.0)
-        loser.trust_on_defeat(self.protectors(loser), mask)
+        if relief is not None:
+            held, unmet = self._held, self.unmet_share(winner)
+            felt = (1.0 - self.params.grievance_memory) * (relief - unmet)
+            kept = np.maximum(held[winner.name] - felt, unmet)
+            held[winner.name] = np.where(unmet > 0, kept, 0.0)
+            held[loser.name] = np.maximum(held[loser.name], self.unmet_share(loser))
+        loser.trust_on_defeat(self.protectors(loser), mask, salience)
         winner.trust_on_victory(self._arms[winner], mask)
 
     def transfer(self, to: LocalState, share: np.ndarray) -> None:
@@ -205,6 +285,11 @@ class Dispute:
         share = np.minimum(share, self.territory[loser])
         self.territory[to.name] = self.territory[to.name] + share
         self.territory[loser] = self.territory[loser] - share
+        self.relieve_grievance()
+
+    def settle(self, mask: np.ndarray) -> None:
+        """A war ended where ``mask``: the line held is agreed, grievances are relieved."""
+        self.relieve_grievance(mask)
 
     def protectors(self, side: LocalState) -> dict[Power, np.ndarray]:
         """Powers pledged to protect ``side`` and where they are: its active allies and the
@@ -225,9 +310,14 @@ class Dispute:
         a, b = self.sides
         a_wins = mask & (u < win_a)
         b_wins = mask & ~a_wins
-        self._move(a, a_wins, p.war_gain * self.territory[b.name])
-        self._move(b, b_wins, p.war_gain * self.territory[a.name])
+        salience = m.params.trust.war_salience
+        self._move(a, a_wins, p.war_gain * self.territory[b.name], salience)
+        self._move(b, b_wins, p.war_gain * self.territory[a.name], salience)
         self.ceasefire = self.ceasefire & ~mask
+        if self.war is not None:
+            self.war.begin(mask, a_wins)
+        if self.coercion is not None:
+            self.coercion.end_with_war(mask)
         m.log_event(
             "ceasefire_collapse",
             mask,

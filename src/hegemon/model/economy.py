@@ -4,6 +4,12 @@ Every actor's GDP follows geometric Brownian motion and its military budget keep
 of GDP. A power spends a share of its military budget on the region, times the budget shocks
 in force; it pays peacekeeping and arms first, honoured commitments on top, and the rest is
 free effort for influence.
+
+Attention (ODD 7.16, off by default): a power's attention to the region is its regional effort
+in force, times its budget shocks, against the effort it planned at the start, raised to
+``attention.elasticity``. Where attention is on, the deterrence its peacekeepers and its
+pledges lend scales with it, so a demand elsewhere (a budget shock) weakens them: imperial
+overstretch (Kennedy 1987) and the retrenchment of a declining power (MacDonald & Parent 2011).
 """
 
 from __future__ import annotations
@@ -79,6 +85,26 @@ class RegionalBudget:
         self.peacekeeping_cost_cum_musd = np.zeros(R)
         self.regional_cost_cum_musd = np.zeros(R)
         self.free_effort_musd = np.zeros(R)
+        self.planned_effort = self.params.regional_effort.copy()  # the plan, for attention
+
+    @property
+    def attention(self) -> np.ndarray:
+        """Regional effort in force times the shocks, against the plan, to the power
+        ``attention.elasticity`` (1 where the plan is no effort). Within a step it is
+        computed once: events, which change effort and shocks, run between steps."""
+        m = self.model
+        if not m._between_steps and getattr(self, "_attention_week", None) == m.week:
+            return self._attention
+        self._attention = self._compute_attention()
+        self._attention_week = m.week if not m._between_steps else None
+        return self._attention
+
+    def _compute_attention(self) -> np.ndarray:
+        shock = np.prod(list(self.shocks.values()), axis=0) if self.shocks else 1.0
+        planned = self.planned_effort
+        ratio = self.params.regional_effort * shock / np.where(planned > 0, planned, 1.0)
+        ratio = np.where(planned > 0, ratio, 1.0)
+        return ratio**self.model.params.attention.elasticity
 
     @property
     def regional_effort(self) -> np.ndarray:

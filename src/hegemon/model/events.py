@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hegemon.scenario import schema as sc
-from hegemon.scenario.keypaths import KeyPath, KeyPathError
+from hegemon.scenario.keypaths import KeyPath, KeyPathError, bounds_of
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
@@ -26,9 +26,15 @@ class ScenarioEvent:
         m, e = self.model, self.spec
         detail = e.description or e.kind
         if isinstance(e, sc.SetParameter):
-            value = m.draws.value(f"events.{e.id}.value", e.value)
+            given = m.draws.value(f"events.{e.id}.{e.change}", getattr(e, e.change))
+            if e.change == "value":
+                value = given
+                detail = f"{e.path} = {float(np.median(value)):g}"
+            else:
+                value = changed_parameter(m, e.path, e.change, given)
+                sign = "x" if e.change == "factor" else "+"
+                detail = f"{e.path} {sign} {float(np.median(given)):g}"
             set_parameter(m, e.path, value)
-            detail = f"{e.path} = {float(np.median(value)):g}"
         elif isinstance(e, sc.Deploy):
             m.relation(e.relation).deploy(m.draws.value(f"events.{e.id}.troops", e.troops))
         elif isinstance(e, sc.Withdraw):
@@ -75,6 +81,27 @@ def parameters_at(model: HegemonModel, path: KeyPath) -> Any:
         assert model.dispute is not None
         return model.dispute.params
     return getattr(model.params, path.section)
+
+
+def current_parameter(model: HegemonModel, path: str) -> np.ndarray:
+    """Each replicate's value in force of the parameter at ``path`` (for a mandate's
+    ``troops``, the troops deployed)."""
+    kp = KeyPath.parse(path)
+    if kp.section == "relations" and kp.field == "troops":
+        return model.relation(kp.item).troops
+    owner = parameters_at(model, kp)
+    if kp.key is not None or kp.field not in {f.name for f in fields(owner)}:
+        raise KeyPathError(f"{path!r} names no parameter the model reads")
+    return getattr(owner, kp.field)
+
+
+def changed_parameter(model: HegemonModel, path: str, change: str, by: np.ndarray) -> np.ndarray:
+    """The parameter at ``path`` times ``by`` (``change`` "factor") or plus ``by`` ("shift"),
+    replicate by replicate, clipped to the bounds the schema sets on it."""
+    current = current_parameter(model, path)
+    value = current * by if change == "factor" else current + by
+    lo, hi = bounds_of(model.spec, path)
+    return np.clip(value, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
 
 def set_parameter(model: HegemonModel, path: str, value: np.ndarray) -> None:

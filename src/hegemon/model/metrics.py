@@ -32,8 +32,19 @@ READERS: dict[str, Reader] = {
     "territory": lambda m, side, _: m.dispute.territory[side.name],
     "ceasefire": lambda m, *_: m.dispute.ceasefire.astype(np.float64),
     "clashes_cum": lambda m, *_: m.dispute.clashes,
+    "commitments_failed_cum": lambda m, power, local: sum(
+        (c.failures for c in m.commitments if c.patron is power and c.client is local),
+        np.zeros(m.R),
+    ),
+    "peacekeepers_staying": lambda m, power, _: sum(
+        (d.staying_troops for d in power.own_mandates), np.zeros(m.R)
+    ),
+    "war": lambda m, *_: m.dispute.at_war.astype(np.float64),
+    "coercion": lambda m, *_: (
+        np.zeros(m.R) if m.dispute.coercion is None else m.dispute.coercion.active * 1.0
+    ),
 }
-DISPUTE_METRICS = frozenset({"territory", "ceasefire", "clashes_cum"})  # need a dispute
+DISPUTE_METRICS = frozenset({"territory", "ceasefire", "clashes_cum", "war", "coercion"})
 
 
 def _in_role(model: HegemonModel, role: Role) -> list[Any]:
@@ -54,8 +65,6 @@ def series_plan(model: HegemonModel) -> list[tuple[SeriesKey, Reader, Any, Any]]
     plan = []
     for metric in METRICS.values():
         if metric.name in DISPUTE_METRICS and model.dispute is None:
-            continue
-        if metric.name not in READERS:  # declared for observations, not yet recorded
             continue
         for actor in _in_role(model, metric.actor):
             for target in _in_role(model, metric.target):

@@ -5,8 +5,9 @@ replicates. A step is one week. This file builds the model (ODD 3.1) and runs th
 schedule (ODD 3.2); each submodel lives in the file named after it: ``economy.py`` (growth,
 budgets, spending), ``influence.py`` (the contest, Tullock 1980), ``trust.py`` (trust and
 credibility, after Leeds, Long & Mitchell 2000), ``dispute.py`` (clashes, calls on allies,
-escalation, collapse), ``peacekeeping.py`` (mandates and their renewal), ``alliances.py``
-(commitments, arms) and ``events.py`` (dated scenario events). See docs/ODD.md for every
+escalation, collapse), ``war.py`` (how a war ends), ``coercion.py`` (pressure short of
+war), ``peacekeeping.py`` (mandates, their renewal and early ends), ``alliances.py``
+(commitments, arms, exit) and ``events.py`` (dated scenario events). See docs/ODD.md for every
 equation.
 """
 
@@ -94,14 +95,18 @@ class HegemonModel(mesa.Model):
     # ---- the weekly step
 
     def step(self) -> None:
-        """One week (ODD 3.2): economies grow, the dispute is fought, powers pay, trust
-        moves and the influence contest is held in every local state, powers tally their
-        influence, and the state is recorded."""
+        """One week (ODD 3.2): economies grow, honour records fade, the dispute is fought,
+        sponsors and patrons decide, powers pay, trust moves and the influence contest is
+        held in every local state, powers tally their influence, and the state is recorded."""
         self.week += 1
         self._between_steps = False
         grow_economies(self)
+        if np.any(self.params.trust.record_fading > 0):
+            for power in self.powers:
+                power.fade_record()
         if self.dispute is not None:
             self.dispute.fight()
+        self.decide()
         for power in self.powers:
             power.spend()
         for local in self.local_states:
@@ -111,6 +116,21 @@ class HegemonModel(mesa.Model):
             power.tally_influence()
         self.recorder.record(self, self.week)
         self._between_steps = True
+
+    def decide(self) -> None:
+        """Decisions when circumstances change, where they are on: every review week the
+        sponsors review their mandates (peacekeeping.py) and departures decided fall due;
+        every exit review week the patrons review their alliances (alliances.py)."""
+        p = self.params
+        if p.decisions.enabled:
+            review = self.week % p.decisions.review_weeks == 0
+            for mandate in self.mandates:
+                if review:
+                    mandate.review()
+                mandate.depart()
+        if p.exit.enabled and self.week % p.exit.review_weeks == 0:
+            for commitment in self.commitments:
+                commitment.review()
 
     def run(self) -> None:
         """Run to the scenario's horizon."""

@@ -14,13 +14,19 @@ if TYPE_CHECKING:
 
 
 def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
-    """Start-to-end changes, cumulative costs, ceasefire duration and the parameter draws.
+    """Start-to-end changes, cumulative costs, ceasefire duration and the parameter draws;
+    the state over the final weeks (the last ``focus.window_weeks`` + 1 steps recorded) that
+    the regimes judge.
 
-    Reads only ``recorder.series``, ``powers``, ``local_states``, ``dispute`` and ``draws``
-    (the dashboard passes a view of a model cut short at a week).
+    Reads only ``recorder.series``, ``powers``, ``local_states``, ``dispute``, ``draws`` and
+    ``spec`` (the dashboard passes a view of a model cut short at a week).
     """
     s = model.recorder.series
     out: dict[str, np.ndarray] = {}
+    window = model.spec.focus.window_weeks + 1
+
+    def final(series: np.ndarray) -> np.ndarray:
+        return series[-window:].mean(axis=0)
 
     def put(name: str, values: np.ndarray, actor: str | None = None, target: str | None = None):
         out[OUTCOMES[name].column(actor, target)] = values
@@ -35,12 +41,22 @@ def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
         put("peacekeepers_start", s["peacekeepers", p.name, None][0], p.name)
         put("peacekeepers_end", s["peacekeepers", p.name, None][-1], p.name)
         put("credibility_end", s["credibility", p.name, None][-1], p.name)
+        put("influence_final", final(inf), p.name)
+        put(
+            "peacekeepers_final",
+            s["peacekeepers_staying", p.name, None][-window:].max(axis=0),
+            p.name,
+        )
+        for loc in model.local_states:
+            failed = s["commitments_failed_cum", p.name, loc.name][-1]
+            put("commitments_failed", failed, p.name, loc.name)
     for loc in model.local_states:
         for p in model.powers:
             trust = s["trust", loc.name, p.name]
             put("trust_start", trust[0], loc.name, p.name)
             put("trust_end", trust[-1], loc.name, p.name)
             put("trust_change", trust[-1] - trust[0], loc.name, p.name)
+            put("trust_final", final(trust), loc.name, p.name)
     if model.dispute is not None:
         for side in model.dispute.territory:
             terr = s["territory", side, None]
@@ -52,6 +68,8 @@ def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
         put("ceasefire_weeks", np.where(broken.any(axis=0), first, np.nan))
         put("ceasefire_held", ~broken[-1])
         put("clashes", s["clashes_cum", None, None][-1])
+        put("war_weeks", s["war", None, None][1:].sum(axis=0))
+        put("coercion_weeks", s["coercion", None, None][1:].sum(axis=0))
     for path, values in model.draws.drawn.items():
         out[parameter_column(path)] = values
     return out

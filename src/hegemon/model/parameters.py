@@ -217,6 +217,8 @@ class ConflictParams:
     decisiveness: Values
     clash_gain: Values
     war_gain: Values
+    grievance_memory: Values
+    grievance_buildup: Values
 
     @classmethod
     def draw(cls, spec: sc.Conflict, draws: ParameterDraws) -> ConflictParams:
@@ -233,6 +235,8 @@ class ConflictParams:
             decisiveness=draws.value("conflict.decisiveness", spec.decisiveness),
             clash_gain=draws.value("conflict.clash_gain", spec.clash_gain),
             war_gain=draws.value("conflict.war_gain", spec.war_gain),
+            grievance_memory=draws.value("conflict.grievance_memory", spec.grievance_memory),
+            grievance_buildup=draws.value("conflict.grievance_buildup", spec.grievance_buildup),
         )
 
 
@@ -262,6 +266,8 @@ class TrustParams:
     loss_on_defeat: Values
     delivery_gain: Values
     reversion_weeks: Values
+    war_salience: Values
+    record_fading: Values
 
     @classmethod
     def draw(cls, spec: sc.Trust, draws: ParameterDraws) -> TrustParams:
@@ -273,20 +279,97 @@ class TrustParams:
             loss_on_defeat=draws.value("trust.loss_on_defeat", spec.loss_on_defeat),
             delivery_gain=draws.value("trust.delivery_gain", spec.delivery_gain),
             reversion_weeks=draws.value("trust.reversion_weeks", spec.reversion_weeks),
+            war_salience=draws.value("trust.war_salience", spec.war_salience),
+            record_fading=draws.value("trust.record_fading", spec.record_fading),
         )
+
+
+def _numeric(spec: Any, draws: ParameterDraws, section: str) -> dict[str, Any]:
+    """Every field of a switchable section: its numeric parameters drawn per replicate (at
+    ``<section>.<field>``), its switch and its whole numbers as they are."""
+    out: dict[str, Any] = {}
+    for name, info in type(spec).model_fields.items():
+        value = getattr(spec, name)
+        is_param = info.annotation not in (bool, int)
+        out[name] = draws.value(f"{section}.{name}", value) if is_param else value
+    return out
+
+
+@dataclass
+class WarParams:
+    """War termination (war.py)."""
+
+    enabled: bool
+    end_rate: Values
+    imbalance_weight: Values
+    attrition_weight: Values
+    post_war_hazard: Values
+
+
+@dataclass
+class DecisionParams:
+    """Early ends of mandates (peacekeeping.py)."""
+
+    enabled: bool
+    review_weeks: int
+    act_chance: Values
+    lag_weeks: Values
+
+
+@dataclass
+class ExitParams:
+    """Alliance exit (alliances.py)."""
+
+    enabled: bool
+    client_min_trust: Values
+    min_failures: Values
+    client_exit_chance: Values
+    patron_min_influence: Values
+    patron_exit_chance: Values
+    review_weeks: int
+
+
+@dataclass
+class AttentionParams:
+    """Attention and overstretch (economy.py)."""
+
+    enabled: bool
+    elasticity: Values
+
+
+@dataclass
+class CoercionParams:
+    """Pressure short of war (coercion.py)."""
+
+    enabled: bool
+    rate: Values
+    mean_weeks: Values
+    hazard_gain: Values
+    trust_loss_per_week: Values
 
 
 @dataclass
 class MechanismParams:
-    """The sections that belong to no actor or relation: ``influence`` and ``trust``
+    """The sections that belong to no actor or relation: ``influence``, ``trust`` and the
+    switchable mechanisms ``war``, ``decisions``, ``exit``, ``attention`` and ``coercion``
     (``conflict`` belongs to the dispute)."""
 
     influence: InfluenceParams
     trust: TrustParams
+    war: WarParams
+    decisions: DecisionParams
+    exit: ExitParams
+    attention: AttentionParams
+    coercion: CoercionParams
 
     @classmethod
     def draw(cls, spec: sc.Scenario, draws: ParameterDraws) -> MechanismParams:
         return cls(
             influence=InfluenceParams.draw(spec.influence, draws),
             trust=TrustParams.draw(spec.trust, draws),
+            war=WarParams(**_numeric(spec.war, draws, "war")),
+            decisions=DecisionParams(**_numeric(spec.decisions, draws, "decisions")),
+            exit=ExitParams(**_numeric(spec.exit, draws, "exit")),
+            attention=AttentionParams(**_numeric(spec.attention, draws, "attention")),
+            coercion=CoercionParams(**_numeric(spec.coercion, draws, "coercion")),
         )

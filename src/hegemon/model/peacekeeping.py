@@ -5,6 +5,16 @@ deter clashes in proportion to the sponsor's credibility. Six months before each
 the sponsor and the parties decide whether to renew (:class:`MandateTerm`); at its end the
 peacekeepers stay or leave. Events deploy and withdraw troops; the ceasefire's collapse
 sends them home and voids the mandate.
+
+Decisions when circumstances change (ODD 7.14, off by default): every
+``decisions.review_weeks`` the sponsor reviews each mandate with troops. It has a reason to
+leave where the mandate has no purpose (a party it protects holds none of the disputed area),
+no consent (a party's trust in the sponsor is below the renewal rule's ``party_min_trust``)
+or no return (the renewal rule's influence or cost test fails). Without purpose it decides to
+leave; with another reason it does so with probability ``decisions.act_chance`` (stream
+``review:<id>``): leaders who have committed in public pay audience costs for backing down
+(Fearon 1994), so a reason is not acted on at once. The troops leave ``decisions.lag_weeks``
+after the decision, and the mandate is void from then on.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ if TYPE_CHECKING:
     from hegemon.scenario import schema as sc
 
 
+LEAVE_REASONS = ("no purpose", "no consent", "no return")
+
+
 class Mandate:
     """A peacekeeping mandate: a sponsor's troops between the parties of a dispute."""
 
@@ -36,7 +49,9 @@ class Mandate:
         self.parties: list[LocalState] = [model.actor(p) for p in spec.parties]
         self.troops = np.where(spec.active, self.params.troops, 0.0)
         self.renewing = np.ones(model.R, dtype=bool)
-        self.void = np.zeros(model.R, dtype=bool)  # ended by the collapse of the ceasefire
+        self.void = np.zeros(model.R, dtype=bool)  # ended by a collapse or an early decision
+        self.leaving_week = np.full(model.R, np.inf)  # week of departure decided early
+        self.leave_reason = np.zeros(model.R, dtype=np.int64)  # index into LEAVE_REASONS
 
     @property
     def weekly_cost_musd(self) -> np.ndarray:
@@ -49,8 +64,82 @@ class Mandate:
         return self.weekly_cost_musd * self.params.presence_efficiency / len(self.parties)
 
     def deterrence(self) -> np.ndarray:
-        """Credible troops, in thousands: troops weighted by the sponsor's credibility."""
-        return self.troops / 1000.0 * self.sponsor.credibility
+        """Credible troops, in thousands: troops weighted by the sponsor's credibility (and
+        its attention, 7.16, where that is on)."""
+        credible = self.troops / 1000.0 * self.sponsor.credibility
+        if self.model.params.attention.enabled:
+            credible = credible * self.sponsor.attention
+        return credible
+
+    @property
+    def staying_troops(self) -> np.ndarray:
+        """Troops deployed under the mandate where the sponsor has not decided to leave
+        (notice given at the term, or an early departure decided)."""
+        staying = self.renewing & ~np.isfinite(self.leaving_week)
+        return np.where(staying, self.troops, 0.0)
+
+    def reasons_to_leave(self) -> np.ndarray:
+        """The first reason the sponsor has to leave, an index into ``LEAVE_REASONS`` (-1
+        where it has none): no purpose, no consent, no return."""
+        rule = self.params.renewal
+        sponsor = self.sponsor
+        dispute = self.model.dispute
+        no_purpose = np.zeros(self.model.R, dtype=bool)
+        no_consent = np.zeros(self.model.R, dtype=bool)
+        for party in self.parties:
+            if dispute is not None and party in dispute.sides:
+                no_purpose |= dispute.territory[party.name] <= 0.0
+            no_consent |= party.trust[sponsor.name] < rule.party_min_trust
+        annual_cost = self.weekly_cost_musd * 52.0
+        budget = np.maximum(sponsor.regional_budget_musd, 1e-9)
+        no_return = (sponsor.influence < rule.min_influence) | (
+            annual_cost > rule.max_cost_share * budget
+        )
+        return np.select([no_purpose, no_consent, no_return], [0, 1, 2], default=-1)
+
+    def review(self) -> None:
+        """A review (every ``decisions.review_weeks``): where the mandate has troops and the
+        sponsor a reason to leave, it decides to (for certain without purpose, else with
+        ``act_chance``); the troops leave ``lag_weeks`` later (:meth:`depart`)."""
+        m = self.model
+        rule = m.params.decisions
+        undecided = (self.troops > 0) & ~self.void & ~np.isfinite(self.leaving_week)
+        reason = self.reasons_to_leave()
+        due = undecided & (reason >= 0)
+        if not due.any():
+            return
+        u = m.streams.uniform(f"review:{self.id}", m.week)
+        decided = due & ((reason == 0) | (u < rule.act_chance))
+        self.leaving_week = np.where(decided, m.week + rule.lag_weeks, self.leaving_week)
+        self.leave_reason = np.where(decided, reason, self.leave_reason)
+        m.log_event(
+            "withdrawal_decided",
+            decided,
+            actor=self.sponsor.name,
+            detail=self._reason_detail()[np.maximum(reason, 0)],
+        )
+
+    def depart(self) -> None:
+        """The troops leave where the departure decided by :meth:`review` is due; the
+        mandate is void from then on."""
+        m = self.model
+        due = self.leaving_week <= m.week
+        if not due.any():
+            return
+        leaving = due & (self.troops > 0)
+        m.log_event(
+            "peacekeepers_withdrawn",
+            leaving,
+            actor=self.sponsor.name,
+            detail=self._reason_detail()[self.leave_reason],
+        )
+        self.troops = np.where(due, 0.0, self.troops)
+        self.void = self.void | due
+        self.renewing = self.renewing & ~due
+        self.leaving_week = np.where(due, np.inf, self.leaving_week)
+
+    def _reason_detail(self) -> np.ndarray:
+        return np.array([f"{self.id}: {why}" for why in LEAVE_REASONS], dtype=object)
 
     def renews(self) -> np.ndarray:
         """The renewal rule: True where the sponsor still buys influence at a bearable cost

@@ -5,6 +5,12 @@ for the prior). A local state's trust in a power drifts toward its affinity scal
 power's credibility, rises with arms delivered, closes a share of its gap to 1 when the power
 honours a call or arms the winner of a fight, and loses a share of itself when the power
 fails a call or the state is defeated under its protection (losses exceed gains: Slovic 1993).
+
+Two refinements, each off by default: a lost war costs ``war_salience`` times the loss of a
+lost clash (the salience of the event: Kahneman & Tversky 1979 on the weight of large losses;
+Weisiger & Yarhi-Milo 2015 on which past actions count), and the honour record fades by
+``record_fading`` a year, so old calls weigh less than recent ones and a patron can rebuild its
+reputation (Crescenzi 2007, 2018).
 """
 
 from __future__ import annotations
@@ -49,6 +55,13 @@ class Credibility:
     def credibility(self) -> np.ndarray:
         """Beta-binomial posterior mean of the honour rate, from the prior and the record."""
         return (self._prior_honours + self.honours) / (self._prior_weight + self.invocations)
+
+    def fade_record(self) -> None:
+        """A week of fading: the honours and invocations on record are discounted by
+        ``(1 - record_fading) ** (1 / 52)``, so credibility returns toward the prior."""
+        keep = (1.0 - self.model.params.trust.record_fading) ** (1.0 / 52.0)
+        self.honours = self.honours * keep
+        self.invocations = self.invocations * keep
 
     def honour(self, invoked: np.ndarray, stream: str) -> np.ndarray:
         """Answer an ally's call where ``invoked``: True where the commitment is honoured."""
@@ -105,10 +118,18 @@ class Trust:
         """``power`` failed this state's call where ``failed``: trust suffers the failure loss."""
         self.lose_trust(power, self.model.params.trust.loss_on_failure, failed)
 
-    def trust_on_defeat(self, protectors: dict[Power, np.ndarray], defeated: np.ndarray) -> None:
+    def trust_on_defeat(
+        self,
+        protectors: dict[Power, np.ndarray],
+        defeated: np.ndarray,
+        salience: np.ndarray | None = None,
+    ) -> None:
         """This state lost a fight where ``defeated``: its trust in every power pledged to
-        protect it there (``protectors``: power -> where pledged) suffers the defeat loss."""
+        protect it there (``protectors``: power -> where pledged) suffers the defeat loss,
+        times the fight's ``salience`` where given (a war: ``war_salience``)."""
         loss = self.model.params.trust.loss_on_defeat
+        if salience is not None:
+            loss = np.minimum(loss * salience, 1.0)
         for power, pledged in protectors.items():
             self.lose_trust(power, loss, defeated & pledged)
 

@@ -29,7 +29,16 @@ if TYPE_CHECKING:
     from hegemon.scenario.schema import Scenario
 
 LISTS = ("actors", "relations")  # sections whose items are named by name or id
-SECTIONS = ("conflict", "trust", "influence")  # sections that are one object
+SECTIONS = (  # sections that are one object
+    "conflict",
+    "trust",
+    "influence",
+    "war",
+    "decisions",
+    "exit",
+    "attention",
+    "coercion",
+)
 
 # Parameters read once when the model starts; an event that set them would do nothing.
 INITIAL_CONDITIONS = frozenset(
@@ -155,13 +164,41 @@ def settable_problem(scenario: Scenario, path: str) -> str | None:
     return None
 
 
-def value_problem(scenario: Scenario, path: str, value: Any) -> str | None:
-    """Why ``value`` is outside the bounds of the parameter at ``path`` (None if inside)."""
-    owner, field, _ = locate(scenario, path)
+def _range(value: Any) -> tuple[float, float]:
+    """The smallest and largest values a number or a distribution takes."""
+    return value.support() if is_distribution(value) else (float(value), float(value))
+
+
+def value_problem(scenario: Scenario, path: str, value: Any, change: str = "value") -> str | None:
+    """Why ``value`` is outside the bounds of the parameter at ``path`` (None if inside).
+
+    With ``change`` ``"factor"`` or ``"shift"`` the value multiplies or is added to the
+    parameter's value in the scenario (its range, for a distribution): every result must lie
+    within the bounds. (An earlier event may have changed the value by the time this one
+    applies; the model clips the result to the bounds then.)
+    """
+    owner, field, key = locate(scenario, path)
     bounds = param_bounds(type(owner).model_fields[field])
     try:
-        if bounds is not None:
+        if bounds is None:
+            return None
+        if change == "value":
             bounds(value)
+            return None
+        current = getattr(owner, field)
+        lo, hi = _range(current[key] if key is not None else current)
+        vlo, vhi = _range(value)
+        if change == "factor":
+            ends = [a * b for a in (lo, hi) for b in (vlo, vhi) if not (math.isinf(a) and b == 0)]
+        else:
+            ends = [lo + vlo, hi + vhi]
+        low, high = min(ends), max(ends)
+        if low < bounds.lo or high > bounds.hi:
+            shown = f"{low:g}..{high:g}" if low != high else f"{low:g}"
+            raise ValueError(
+                f"expected the {change} to keep {path} {bounds.describe()}, "
+                f"got {shown} (from {lo:g}..{hi:g})"
+            )
     except ValueError as err:
         return str(err)
     return None

@@ -106,6 +106,18 @@ METRICS: dict[str, Metric] = {
             "the start",
             cumulative=True,
         ),
+        Metric(
+            "peacekeepers_staying", "troops", "Peacekeepers staying", "level", "power", "",
+            "troops deployed under mandates the power has not decided to leave",
+        ),
+        Metric(
+            "war", "1 at war, 0 otherwise", "At war", "binary", "", "",
+            "whether a war is being fought (after a collapse, until it ends)",
+        ),
+        Metric(
+            "coercion", "1 in force, 0 otherwise", "Coercion in force", "binary", "", "",
+            "whether a coercion short of war (a blockade, an incursion) is in force",
+        ),
     ]
 }  # fmt: skip
 
@@ -186,11 +198,32 @@ OUTCOMES: dict[str, Outcome] = {
         ),
         Outcome("ceasefire_held", "share of runs", "Ceasefire holding at the horizon", "binary"),
         Outcome("clashes", "count", "Armed clashes over the horizon", "count"),
+        Outcome(
+            "influence_final", "0–1", "{actor}'s influence over the final weeks", "share",
+            "power",
+        ),
+        Outcome(
+            "trust_final", "0–1", "{actor}'s trust in {target} over the final weeks", "share",
+            "local state", "power",
+        ),
+        Outcome(
+            "peacekeepers_final", "troops", "{actor}'s peacekeepers staying in the final weeks",
+            "level", "power",
+        ),
+        Outcome(
+            "commitments_failed", "count", "Calls of {target} on {actor} not honoured", "count",
+            "power", "local state",
+        ),
+        Outcome("war_weeks", "weeks", "Weeks at war over the horizon", "count"),
+        Outcome("coercion_weeks", "weeks", "Weeks of coercion over the horizon", "count"),
     ]
 }  # fmt: skip
 CONFLICT_OUTCOMES = frozenset(
-    {"territory_end", "territory_change", "ceasefire_weeks", "ceasefire_held", "clashes"}
-)
+    {
+        "territory_end", "territory_change", "ceasefire_weeks", "ceasefire_held", "clashes",
+        "war_weeks", "coercion_weeks",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -276,6 +309,18 @@ EVENTS: dict[str, EventKind] = {
             "mandate_notice_given", "Mandate notice given", "sponsor", "", "mandate, end date"
         ),
         EventKind("budget_recovered", "Budget shock over", "power", "", "event id"),
+        EventKind("war_ended", "War ended", "winner of the war", "loser", "terms"),
+        EventKind(
+            "withdrawal_decided", "Early withdrawal decided", "sponsor", "", "mandate: reason"
+        ),
+        EventKind(
+            "alliance_ended", "Alliance ended", "party that ends it", "other party",
+            "alliance id: reason",
+        ),
+        EventKind(
+            "coercion_started", "Coercion started", "coercer", "target", "answered or not"
+        ),
+        EventKind("coercion_ended", "Coercion ended", "coercer", "target", "why"),
         EventKind("set", "Parameter set", "", "", "event id: path = value", True),
         EventKind("deploy", "Troops deployed", "", "mandate", "event id", True),
         EventKind("withdraw", "Troops withdrawn", "", "mandate", "event id", True),

@@ -211,6 +211,14 @@ class Conflict(Strict):
     decisiveness: Param(0.0, 20.0) = Field(1.0, description="Tullock exponent for who wins a clash")
     clash_gain: Share = Field(description="share of the area a won clash moves")
     war_gain: Share = Field(description="share of the loser's remaining area a won war moves")
+    grievance_memory: Share = Field(
+        0.0,
+        description="share of a won clash's relief of grievance not felt while the claim is unmet",
+    )
+    grievance_buildup: Param(0.0, 10.0) = Field(
+        0.0,
+        description="yearly rise of an unmet claim's grievance toward 1 (share of the gap)",
+    )
 
 
 # --------------------------------------------------------------------------- mechanisms
@@ -243,6 +251,91 @@ class Trust(Strict):
     reversion_weeks: Param(1.0, 52000.0) = Field(
         260.0, description="mean time to revert to affinity"
     )
+    war_salience: Param(1.0, 100.0) = Field(
+        1.0, description="multiple of loss_on_defeat a lost war costs (1: as a clash)"
+    )
+    record_fading: Share = Field(
+        0.0, description="share of the honour record forgotten per year (0: never forgotten)"
+    )
+
+
+class War(Strict):
+    """War termination (ODD 7.13): a war that follows the ceasefire's collapse ends, by a
+    settlement or a victory, with a hazard that rises with the imbalance and the losses."""
+
+    enabled: bool = Field(False, description="wars end (off: a collapse is fought for ever)")
+    end_rate: Param(0.0, 10.0) = Field(
+        0.1, description="weekly hazard that a war at parity and without losses ends"
+    )
+    imbalance_weight: Param(0.0, 100.0) = Field(
+        1.0, description="rise of the end hazard at a fully lopsided balance (x times)"
+    )
+    attrition_weight: Param(0.0, 100.0) = Field(
+        1.0, description="rise of the end hazard per year of fighting (x times)"
+    )
+    post_war_hazard: Share = Field(
+        1.0, description="factor on the clash hazards once a war has ended"
+    )
+
+
+class Decisions(Strict):
+    """Early ends of mandates (ODD 7.14): each review the sponsor weighs a mandate's cost
+    against what it buys and its hosts' consent, and may decide to leave."""
+
+    enabled: bool = Field(False, description="mandates may end early (off: only at the term)")
+    review_weeks: int = Field(13, gt=0, le=520, description="weeks between reviews")
+    act_chance: Share = Field(
+        0.5, description="chance per review of acting on a reason to leave (audience costs)"
+    )
+    lag_weeks: Param(0.0, 520.0) = Field(13.0, description="weeks from decision to departure")
+
+
+class Exit(Strict):
+    """Alliance exit (ODD 7.15): a client leaves a patron that failed it, a patron abandons a
+    client it no longer holds."""
+
+    enabled: bool = Field(False, description="alliances may end (off: only by an event)")
+    client_min_trust: Share = Field(0.3, description="a client may leave below this trust")
+    min_failures: Param(0.0, 1000.0) = Field(
+        2.0, description="failed calls on the patron before the client may leave"
+    )
+    client_exit_chance: Share = Field(
+        0.25, description="chance that a failed call below the threshold ends the alliance"
+    )
+    patron_min_influence: Share = Field(
+        0.0, description="a patron may abandon a client over which its share is below this"
+    )
+    patron_exit_chance: Share = Field(
+        0.1, description="chance per review that the patron abandons such a client"
+    )
+    review_weeks: int = Field(13, gt=0, le=520, description="weeks between patrons' reviews")
+
+
+class Attention(Strict):
+    """Attention and overstretch (ODD 7.16): the deterrence a power lends scales with its
+    regional effort against its plan."""
+
+    enabled: bool = Field(False, description="deterrence follows attention (off: it does not)")
+    elasticity: Param(0.0, 10.0) = Field(
+        1.0, description="exponent of the ratio of regional effort to plan"
+    )
+
+
+class Coercion(Strict):
+    """Pressure short of war (ODD 7.17): a blockade or incursion that builds up the hazard and
+    costs the protector trust while unanswered."""
+
+    enabled: bool = Field(False, description="coercion short of war (off: clashes only)")
+    rate: Param(0.0, 100.0) = Field(
+        0.05, description="weekly hazard at full grievance and parity, as the clash rate"
+    )
+    mean_weeks: Param(1.0, 5200.0) = Field(26.0, description="mean length of a coercion")
+    hazard_gain: Param(0.0, 100.0) = Field(
+        1.0, description="rise of the coercer's clash hazard per year of coercion (x times)"
+    )
+    trust_loss_per_week: Share = Field(
+        0.005, description="share of the target's trust in each protector lost per week"
+    )
 
 
 # --------------------------------------------------------------------------- events
@@ -255,13 +348,30 @@ class _Event(Strict):
 
 
 class SetParameter(_Event):
-    """Change a parameter or policy: ``path`` as for ``--set`` (e.g. actors.Russia.resolve)."""
+    """Change a parameter or policy: ``path`` as for ``--set`` (e.g. actors.Russia.resolve),
+    to ``value``, or relative to each replicate's current value: times ``factor`` or plus
+    ``shift`` (exactly one of the three)."""
 
     kind: Literal["set"]
     path: str = Field(
-        pattern=r"^(actors|relations)\.[^.]+\.[a-z0-9_]+$|^(conflict|trust|influence)\.[a-z0-9_]+$"
+        pattern=r"^(actors|relations)\.[^.]+\.[a-z0-9_]+$"
+        r"|^(conflict|trust|influence|war|decisions|exit|attention|coercion)\.[a-z0-9_]+$"
     )
-    value: Real
+    value: Real | None = None
+    factor: Positive | None = Field(None, description="multiply the current value")
+    shift: Real | None = Field(None, description="add to the current value")
+
+    @model_validator(mode="after")
+    def _one_change(self) -> SetParameter:
+        given = [k for k in ("value", "factor", "shift") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of value, factor, shift; got {given or 'none'}")
+        return self
+
+    @property
+    def change(self) -> str:
+        """Which of ``value``, ``factor`` and ``shift`` the event gives."""
+        return next(k for k in ("value", "factor", "shift") if getattr(self, k) is not None)
 
 
 class Deploy(_Event):
@@ -319,6 +429,12 @@ class Focus(Strict):
     power: Name
     rival: Name
     ally: Name
+    window_weeks: int = Field(
+        0,
+        ge=0,
+        le=520,
+        description="final weeks over which the regimes judge the state (0: the last step)",
+    )
 
 
 class Scenario(Strict):
@@ -347,6 +463,11 @@ class Scenario(Strict):
     conflict: Conflict | None = None
     influence: Influence = Field(default_factory=Influence)
     trust: Trust
+    war: War = Field(default_factory=War)
+    decisions: Decisions = Field(default_factory=Decisions)
+    exit: Exit = Field(default_factory=Exit)
+    attention: Attention = Field(default_factory=Attention)
+    coercion: Coercion = Field(default_factory=Coercion)
     events: list[Event] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict)
 
@@ -557,7 +678,7 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
             if problem:
                 out.append((("events", i, "path"), problem))
             else:
-                problem = value_problem(s, e.path, e.value)
+                problem = value_problem(s, e.path, getattr(e, e.change), e.change)
                 if problem:
-                    out.append((("events", i, "value"), problem))
+                    out.append((("events", i, e.change), problem))
     return out
