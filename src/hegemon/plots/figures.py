@@ -689,22 +689,26 @@ def _observed(ax: Axes, observed: pd.DataFrame | None, s: Series, colour: str) -
     for filled, group in rows.groupby("filled", sort=False):
         x = pd.to_datetime(group["date"]).to_numpy()
         y = group["value"].to_numpy(float)
-        err = np.vstack([y - group["low"].to_numpy(float), group["high"].to_numpy(float) - y])
-        ax.errorbar(
+        gid = "observed" if filled else "observed_after"
+        ax.vlines(
+            x,
+            group["low"].to_numpy(float),
+            group["high"].to_numpy(float),
+            colors=st.TEXT,
+            linewidth=1.0,
+            zorder=3.4,
+            gid=f"{gid}_interval",
+            label="_observed",
+        )
+        ax.scatter(
             x,
             y,
-            yerr=np.maximum(err, 0.0),
-            fmt="o",
-            color=st.TEXT,
-            ecolor=st.TEXT,
-            markerfacecolor=colour if filled else "white",
-            markeredgecolor=st.TEXT,
-            markersize=5.5,
-            markeredgewidth=1.1,
-            elinewidth=1.0,
-            capsize=2.5,
+            s=32,
+            facecolors=colour if filled else "white",
+            edgecolors=st.TEXT,
+            linewidths=1.1,
             zorder=3.5,
-            gid="observed" if filled else "observed_after",
+            gid=gid,
             label="_observed",
         )
         kinds.add(bool(filled))
