@@ -83,8 +83,19 @@ def draw(
     return _sample_figures(found, target, formats)
 
 
+def _cutoff(comparison: Comparison) -> dt.date | None:
+    """The cut-off of the first conditioned scenario of a comparison (None if none is)."""
+    for results in comparison.results:
+        if results.scenario.posterior is not None:
+            return results.scenario.posterior.cutoff
+    return None
+
+
 def observed_points(
-    results: Results, observations: Path | str | bool | None = None
+    results: Results,
+    observations: Path | str | bool | None = None,
+    *,
+    cutoff: dt.date | None = None,
 ) -> pd.DataFrame | None:
     """The observations a run's figures show (``hegemon.analysis.scores.observed_points``):
     of ``observations``, by default the file the run's scenario names; None without any
@@ -108,7 +119,8 @@ def observed_points(
         if observations not in (None, True):
             raise
         return None  # figures draw without observations they cannot find
-    cutoff = scenario.posterior.cutoff if scenario.posterior is not None else None
+    if cutoff is None and scenario.posterior is not None:
+        cutoff = scenario.posterior.cutoff
     return points(table, scenario, cutoff=cutoff)
 
 
@@ -156,7 +168,7 @@ def _comparison_figures(
         scenario=comparison.reference.scenario,
         end_columns=list(default_outcomes(focus)),
         formats=formats,
-        observed=observed_points(comparison.reference, observations),
+        observed=observed_points(comparison.reference, observations, cutoff=_cutoff(comparison)),
     )
     scenarios = pd.DataFrame(
         {
@@ -781,6 +793,7 @@ def calibrate(
     out: Path | str,
     params: Sequence[str] | dict[str, Sequence[float]] | None = None,
     particles: int | None = None,
+    repeats: int | None = None,
     seed: int = 0,
     predictive: int | None = None,
     overrides: Sequence[str] = (),
@@ -803,7 +816,8 @@ def calibrate(
 
     ``params`` are key paths (or key paths with ``[low, high]`` uniform priors), default the
     scenario's ``calibration:`` block; ``observations`` defaults to the scenario's own;
-    ``particles`` to the block's (2,000). A seed gives the same folder, bit for bit.
+    ``particles`` and ``repeats`` (trajectories per particle) to the block's (else 2,000 and
+    1). A seed gives the same folder, bit for bit.
 
     >>> fit = calibrate("baseline", cutoff="2022-12-31", out=tmp / "cal")  # doctest: +SKIP
     >>> fit.parameters[["parameter", "posterior_q05", "posterior_q95"]]  # doctest: +SKIP
@@ -848,6 +862,7 @@ def calibrate(
             problem,
             seed,
             particles=particles,
+            repeats=repeats,
             workers=workers,
             executor=executor or pool,
             progress=progress,
@@ -919,7 +934,7 @@ def calibrate(
         seed=seed,
         cutoff=cutoff.isoformat(),
         particles=len(fit.posterior),
-        repeats=int(problem.scenario.calibration.repeats if problem.scenario.calibration else 1),
+        repeats=int(fit.repeats),
         unique_particles=int(fit.posterior["replicate"].nunique()),
         parameters=paths,
         priors={p.path: p.dist.model_dump(mode="json") for p in problem.priors},

@@ -743,6 +743,11 @@ def score(
     help="Particles of the sampler [default: the calibration: block's, else 2,000].",
 )
 @click.option(
+    "--repeats",
+    type=click.IntRange(min=1, max=64),
+    help="Trajectories per particle [default: the calibration: block's, else 1].",
+)
+@click.option(
     "--seed",
     type=click.IntRange(min=0),
     default=0,
@@ -782,6 +787,7 @@ def calibrate(
     cutoff: str,
     params_file: Path | None,
     particles: int | None,
+    repeats: int | None,
     seed: int,
     predictive: int | None,
     force: bool,
@@ -810,7 +816,7 @@ def calibrate(
     target = out or default_out("calibrate")
     if target.exists() and not force:
         raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
-    bar = progress_bar(particles_hint(scenario, particles) * 20, "calibrate", quiet)
+    bar = progress_bar(runs_hint(scenario, particles, repeats), "calibrate", quiet)
     with bar, executor_for(scheduler) as pool:
         results = calibrate_api(
             scenario,
@@ -819,6 +825,7 @@ def calibrate(
             out=target,
             params=params,
             particles=particles,
+            repeats=repeats,
             seed=seed,
             predictive=predictive,
             overrides=overrides,
@@ -847,17 +854,18 @@ def calibrate(
     click.echo(str(results.path))
 
 
-def particles_hint(scenario: str, particles: int | None) -> int:
-    """The particles a calibration will use, for the progress bar's length."""
-    if particles:
-        return particles
+def runs_hint(scenario: str, particles: int | None, repeats: int | None) -> int:
+    """About how many runs a calibration takes (for the progress bar's length): some twenty
+    blocks of particles times repeats (the sampler decides how many it needs)."""
     try:
         from hegemon.scenario.loader import load_scenario
 
         block = load_scenario(scenario).calibration
     except (ScenarioError, HegemonError):
-        return 2000
-    return block.particles if block is not None else 2000
+        block = None
+    n = particles or (block.particles if block is not None else 2000)
+    m = repeats or (block.repeats if block is not None else 1)
+    return 20 * n * m
 
 
 @cli.command()

@@ -459,6 +459,7 @@ class Calibration:
     problem: Problem
     result: SMCResult
     seed: int
+    repeats: int = 1
     posterior: pd.DataFrame = field(init=False)
     parameters: pd.DataFrame = field(init=False)
 
@@ -547,7 +548,7 @@ def calibrate(
     result = smc(
         simulate, len(problem.priors), particles=n, repeats=m, seed=seed, progress=progress
     )
-    return Calibration(problem, result, seed)
+    return Calibration(problem, result, seed, m)
 
 
 def expected_simulations(particles: int) -> int:
