@@ -346,6 +346,15 @@ class Scenario(Strict):
     _posterior_table: Any = PrivateAttr(default=None)  # set by the loader
     _observations_file: Any = PrivateAttr(default=None)  # the file observations: names
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: what the loader remembers beside them (the files it
+        read) does not count."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = Strict.__hash__
+
     # ---- derived
 
     @property
