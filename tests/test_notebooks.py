@@ -21,6 +21,7 @@ NAMES = [
     "02_counterfactuals",
     "03_sensitivity",
     "04_your_own_scenario",
+    "05_evidence",
 ]
 CELL_TIMEOUT = 300  # seconds per cell
 KERNEL = "python3"

@@ -16,6 +16,7 @@ __all__ = [
     "Comparison",
     "Results",
     "Scenario",
+    "calibrate",
     "compare",
     "discover",
     "draw",
@@ -28,12 +29,23 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from hegemon.api import compare, discover, draw, run, save, score, sensitivity, sweep
+    from hegemon.api import (
+        calibrate,
+        compare,
+        discover,
+        draw,
+        run,
+        save,
+        score,
+        sensitivity,
+        sweep,
+    )
     from hegemon.results import Comparison, Results
     from hegemon.scenario import Scenario, load_scenario
 
 _LAZY = {
     "run": "hegemon.api",
+    "calibrate": "hegemon.api",
     "compare": "hegemon.api",
     "sweep": "hegemon.api",
     "sensitivity": "hegemon.api",

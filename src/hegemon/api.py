@@ -24,6 +24,7 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
 from hegemon.errors import BadInput, HegemonError, Interrupted
 from hegemon.results import (
+    CalibrationResults,
     Comparison,
     Results,
     SampleResults,
@@ -55,10 +56,16 @@ def draw(
     results: Results | Comparison | SampleResults | ScoreResults | Path | str,
     out: Path | str | None = None,
     formats: tuple[str, ...] = ("png", "svg"),
+    observations: Path | str | bool | None = None,
 ) -> list[Path]:
     """Draw the figures of any results folder (a run, a comparison, a sweep, a sensitivity
-    analysis or a scenario discovery) from its tables alone, into ``out`` (default: the
-    folder's ``figures/``).
+    analysis, a scenario discovery or a calibration) from its tables alone, into ``out``
+    (default: the folder's ``figures/``).
+
+    The fan charts of a run or a comparison show the observations of their metrics with 95%
+    intervals: those of ``observations`` (a file or a bundled name), by default those the
+    (reference) scenario names; ``observations=False`` leaves them out. Points up to a
+    calibrated scenario's cut-off are filled, later ones hollow.
 
     >>> draw(run("baseline", replicates=10, seed=1, out=tmp / "r"))  # doctest: +SKIP
     """
@@ -67,9 +74,13 @@ def draw(
         raise HegemonError("draw needs a folder to draw into (out=...)")
     target = Path(out) if out is not None else Path(found.path) / "figures"  # type: ignore[arg-type]
     if isinstance(found, Results):
-        return _run_figures(found, target, formats)
+        return _run_figures(found, target, formats, observations)
     if isinstance(found, Comparison):
-        return _comparison_figures(found, target, formats)
+        return _comparison_figures(found, target, formats, observations)
+    if isinstance(found, CalibrationResults):
+        from hegemon.plots.calibration import draw_calibration
+
+        return draw_calibration(found, target, formats)
     if isinstance(found, ScoreResults):
         raise HegemonError(
             f"{found.path}: a score folder has no figures yet; its tables are scores.csv "
@@ -78,7 +89,53 @@ def draw(
     return _sample_figures(found, target, formats)
 
 
-def _run_figures(results: Results, out: Path, formats: tuple[str, ...]) -> list[Path]:
+def _cutoff(comparison: Comparison) -> dt.date | None:
+    """The cut-off of the first conditioned scenario of a comparison (None if none is)."""
+    for results in comparison.results:
+        if results.scenario.posterior is not None:
+            return results.scenario.posterior.cutoff
+    return None
+
+
+def observed_points(
+    results: Results,
+    observations: Path | str | bool | None = None,
+    *,
+    cutoff: dt.date | None = None,
+) -> pd.DataFrame | None:
+    """The observations a run's figures show (``hegemon.analysis.scores.observed_points``):
+    of ``observations``, by default the file the run's scenario names; None without any
+    (or with ``observations=False``). Points after a calibrated scenario's cut-off are
+    hollow."""
+    from hegemon.analysis.scores import observed_points as points
+    from hegemon.scenario.observations import read_observations
+
+    if observations is False:
+        return None
+    scenario = results.scenario
+    try:
+        if observations is None or observations is True:
+            if scenario.observations is None:
+                return None
+            file = _observations_for(results, None, allow_outside=False)
+        else:
+            file = Path(str(observations))
+        table = read_observations(file, scenario).table
+    except HegemonError:
+        if observations not in (None, True):
+            raise
+        return None  # figures draw without observations they cannot find
+    if cutoff is None and scenario.posterior is not None:
+        cutoff = scenario.posterior.cutoff
+    return points(table, scenario, cutoff=cutoff)
+
+
+def _run_figures(
+    results: Results,
+    out: Path,
+    formats: tuple[str, ...],
+    observations: Path | str | bool | None = None,
+) -> list[Path]:
     from hegemon.plots import draw_all
 
     return draw_all(
@@ -87,10 +144,16 @@ def _run_figures(results: Results, out: Path, formats: tuple[str, ...]) -> list[
         out,
         formats=formats,
         focal_power=results.scenario.focus.power,
+        observed=observed_points(results, observations),
     )
 
 
-def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, ...]) -> list[Path]:
+def _comparison_figures(
+    comparison: Comparison,
+    out: Path,
+    formats: tuple[str, ...],
+    observations: Path | str | bool | None = None,
+) -> list[Path]:
     """The comparison figures on shared axes, and the self-contained ``report.html`` beside
     the figures' folder."""
     from hegemon.analysis.compare import default_outcomes
@@ -111,6 +174,7 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         scenario=comparison.reference.scenario,
         end_columns=list(default_outcomes(focus)),
         formats=formats,
+        observed=observed_points(comparison.reference, observations, cutoff=_cutoff(comparison)),
     )
     scenarios = pd.DataFrame(
         {
@@ -123,7 +187,8 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         "All scenarios ran with the same seed: replicate k draws the same random numbers "
         "in every scenario (common random numbers), so differences are paired by replicate."
         if comparison.common_random_numbers()
-        else "The scenarios ran with different seeds: differences are not paired."
+        else f"The differences are not paired by replicate: {comparison.unpaired_reason()}; "
+        "they are differences of means with Welch's intervals."
     )
     names = comparison.names
     write_report(
@@ -256,6 +321,7 @@ def run(
             raise HegemonError("resume needs the folder of the interrupted run (out=...)")
         work = Path(tempfile.mkdtemp(prefix="hegemon-")) / "results"
 
+    scenario, copies = _standalone(scenario)
     resolved = scenario_yaml(scenario)
     manifest = make_manifest(
         scenario,
@@ -265,6 +331,7 @@ def run(
         command=command,
         resolved=resolved,
     )
+    manifest |= _conditioning(scenario, copies)
     blocks = chunks(replicates, chunk_size)
     identity = {
         "scenario_sha256": manifest["scenario_sha256"],
@@ -288,6 +355,8 @@ def run(
                     progress(blocks[i][1] - blocks[i][0])
         ensemble.finish(len(blocks))
         ensemble.write_text("scenario.yaml", resolved)
+        for name, source in copies.items():  # so that scenario.yaml stands alone
+            shutil.copyfile(source, work / name)
         if figures:
             _run_figures(Results(work, manifest=manifest), work / "figures", ("png", "svg"))
         # the manifest last: a folder with a manifest is complete
@@ -328,6 +397,41 @@ def run(
         return results
     move_into_place(work, target, overwrite=overwrite)
     return Results(target)
+
+
+def _standalone(scenario: Scenario) -> tuple[Scenario, dict[str, Path]]:
+    """A conditioned scenario as its results folder holds it: its posterior table and its
+    observations named by the copies beside ``scenario.yaml`` (``posterior.parquet``,
+    ``observations.csv``), and the files to copy there. Other scenarios are unchanged."""
+    table = scenario.posterior_table
+    if scenario.posterior is None or table is None:
+        return scenario, {}
+    update: dict[str, Any] = {
+        "posterior": scenario.posterior.model_copy(update={"table": "posterior.parquet"})
+    }
+    copies = {"posterior.parquet": Path(table.path)}
+    if scenario.observations_file is not None:
+        update["observations"] = "observations.csv"
+        copies["observations.csv"] = Path(scenario.observations_file)
+    return scenario.model_copy(update=update), copies
+
+
+def _conditioning(scenario: Scenario, copies: dict[str, Path]) -> dict[str, Any]:
+    """What a conditioned run's manifest says of its posterior and observations."""
+    from hegemon.scenario.posterior import file_sha256
+
+    if scenario.posterior is None:
+        return {}
+    return {
+        "conditioned": True,
+        "posterior_sha256": scenario.posterior.sha256,
+        "posterior_seed": scenario.posterior.seed,
+        "posterior_cutoff": scenario.posterior.cutoff.isoformat(),
+        "posterior_particles": len(scenario.posterior_table),
+        "observations_sha256": file_sha256(copies["observations.csv"])
+        if "observations.csv" in copies
+        else None,
+    }
 
 
 def is_results_folder(source: Source) -> bool:
@@ -799,3 +903,166 @@ def _ensembles(
         else:
             out[line] = (from_quantiles(row), "summary quantiles", step)
     return out, why
+
+
+def calibrate(
+    scenario: Source,
+    observations: Path | str | None = None,
+    *,
+    cutoff: dt.date | str,
+    out: Path | str,
+    params: Sequence[str] | dict[str, Sequence[float]] | None = None,
+    particles: int | None = None,
+    repeats: int | None = None,
+    seed: int = 0,
+    predictive: int | None = None,
+    overrides: Sequence[str] = (),
+    allow_outside: bool = False,
+    overwrite: bool = False,
+    figures: bool = True,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+    command: str | None = None,
+    model: Any = None,
+) -> Any:
+    """Calibrate a scenario's uncertain parameters to the observations up to ``cutoff`` by
+    sequential Monte Carlo through the vectorized engine (:mod:`hegemon.analysis.calibration`)
+    and write the calibrate folder ``out``: the posterior table, the calibrated scenario
+    ``calibrated.yaml`` (run it like any other: its replicates replay the particles' past up
+    to the cut-off and forecast onward), the posterior predictive run ``predictive/``
+    (``predictive`` replicates, default the particles up to 1,000; 0 for none), tables and
+    figures.
+
+    ``params`` are key paths (or key paths with ``[low, high]`` uniform priors), default the
+    scenario's ``calibration:`` block; ``observations`` defaults to the scenario's own;
+    ``particles`` and ``repeats`` (trajectories per particle) to the block's (else 2,000 and
+    1). A seed gives the same folder, bit for bit.
+
+    >>> fit = calibrate("baseline", cutoff="2022-12-31", out=tmp / "cal")  # doctest: +SKIP
+    >>> fit.parameters[["parameter", "posterior_q05", "posterior_q95"]]  # doctest: +SKIP
+    """
+    from hegemon.analysis import calibration as cal
+    from hegemon.analysis.observation import ObservationModel
+    from hegemon.ensemble.runner import process_pool
+    from hegemon.errors import BadInput
+    from hegemon.model.model import HegemonModel
+    from hegemon.results import CalibrationResults
+    from hegemon.scenario.observations import observations_path, read_observations
+    from hegemon.scenario.posterior import calibrated_text
+
+    spec = _scenario(scenario, overrides, allow_outside)
+    if spec.conditioned:
+        raise BadInput(
+            f"scenario {spec.name} is already calibrated (it has a posterior: block); "
+            "calibrate the scenario it extends"
+        )
+    if isinstance(cutoff, str):
+        try:
+            cutoff = dt.date.fromisoformat(cutoff)
+        except ValueError:
+            raise BadInput(f"--cutoff: expected a date YYYY-MM-DD, got {cutoff!r}") from None
+    if observations is not None:
+        file = observations_path(observations)
+    elif spec.observations_file is not None:
+        file = Path(spec.observations_file)
+    else:
+        raise BadInput(f"scenario {spec.name} names no observations; pass --observations FILE")
+    obs = read_observations(file, spec)
+    model = model or ObservationModel()
+    recorded = set(HegemonModel(spec, 1, seed=seed).recorder.series)
+    problem = cal.calibration_problem(
+        spec, obs.table, cutoff, params=params, model=model, recorded=recorded
+    )
+    target = Path(out)
+    check_target(target, overwrite=overwrite)
+    pool = process_pool(workers) if executor is None and workers > 1 else None
+    try:
+        fit = cal.calibrate(
+            problem,
+            seed,
+            particles=particles,
+            repeats=repeats,
+            workers=workers,
+            executor=executor or pool,
+            progress=progress,
+        )
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    used = obs.table.assign(
+        used=obs.table["line"].isin(problem.used["line"]),
+        reason=obs.table["line"].map(
+            dict(zip(problem.left_out["line"], problem.left_out["reason"], strict=True))
+        ),
+    )
+    bundled = isinstance(scenario, str) and not overrides and Path(scenario).suffix == ""
+    extends = spec.name if bundled else "scenario.yaml"
+    paths = [p.path for p in problem.priors]
+
+    def calibrated(folder: Path, digest: str) -> str:
+        return calibrated_text(
+            extends=extends,
+            name=f"{spec.name}-calibrated",
+            title=f"{spec.title or spec.name} (calibrated to {cutoff})",
+            question=spec.question,
+            observations="observations.csv",
+            table="posterior.parquet",
+            sha256=digest,
+            seed=seed,
+            cutoff=cutoff,
+            paths=paths,
+            header=(
+                f"{spec.name} calibrated to the observations up to {cutoff} by "
+                f"hegemon calibrate (seed {seed}, {len(fit.posterior)} particles).\n"
+                "Each replicate draws a particle of posterior.parquet and replays its past up "
+                "to the cut-off;\nafter it, the run is a forecast (docs/ODD.md, 8.6)."
+            ),
+        )
+
+    replicates = min(len(fit.posterior), 1000) if predictive is None else predictive
+
+    def predictive_run(folder: Path) -> None:
+        run(
+            load_scenario(folder / "calibrated.yaml"),
+            replicates,
+            seed,
+            store="summary",
+            workers=workers,
+            executor=executor,
+            out=folder / "predictive",
+            command=command,
+        )
+
+    def draw_figures(results: Any, folder: Path) -> None:
+        from hegemon.plots.calibration import draw_calibration
+
+        draw_calibration(results, folder)
+
+    return CalibrationResults.save(
+        target,
+        spec,
+        posterior=fit.posterior,
+        tables={"parameters": fit.parameters, "generations": fit.generations},
+        observations_file=obs.path,
+        observations_used=used,
+        calibrated=calibrated,
+        predictive=predictive_run if replicates > 0 else None,
+        figures=draw_figures if figures else None,
+        overwrite=overwrite,
+        command=command,
+        seed=seed,
+        cutoff=cutoff.isoformat(),
+        particles=len(fit.posterior),
+        repeats=int(fit.repeats),
+        unique_particles=int(fit.posterior["replicate"].nunique()),
+        parameters=paths,
+        priors={p.path: p.dist.model_dump(mode="json") for p in problem.priors},
+        observations=str(obs.path),
+        observations_count=len(problem.used),
+        generations=int(len(fit.generations) - 1),
+        simulations=int(fit.result.simulations),
+        method="likelihood-tempered SMC (ABC-SMC with the observation model as kernel; "
+        "Del Moral, Doucet & Jasra 2012)",
+        observation_model=model.as_dict(),
+    )

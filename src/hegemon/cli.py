@@ -409,8 +409,8 @@ def compare(
         )
     if not comparison.common_random_numbers():
         click.echo(
-            "warning: the scenarios ran with different seeds; differences are not "
-            "paired by replicate",
+            f"warning: {comparison.unpaired_reason()}; differences are not paired by "
+            "replicate (differences of means, Welch's intervals)",
             err=True,
         )
     if not quiet:
@@ -747,6 +747,160 @@ def score(
         with pd_display():
             click.echo(f"\n{format_scores(table, scored.totals)}\n", err=True)
     click.echo(str(scored.path))
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option(
+    "--observations",
+    metavar="FILE",
+    help="Observations CSV (a file or a bundled name) [default: the one SCENARIO names].",
+)
+@click.option(
+    "--cutoff",
+    required=True,
+    callback=parse_date,
+    metavar="DATE",
+    help="Calibrate on the observations dated on or before DATE (YYYY-MM-DD); later ones "
+    "are the forecast's test.",
+)
+@click.option(
+    "--params",
+    "params_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file with `parameters:` a list of key paths, or a mapping of path to "
+    "[low, high] [default: the scenario's calibration: block].",
+)
+@click.option(
+    "-n",
+    "--particles",
+    type=click.IntRange(min=20),
+    help="Particles of the sampler [default: the calibration: block's, else 2,000].",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1, max=64),
+    help="Trajectories per particle [default: the calibration: block's, else 1].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed gives the same posterior, bit for bit.",
+)
+@click.option(
+    "--predictive",
+    type=click.IntRange(min=0),
+    help="Replicates of the posterior predictive run [default: the particles, at most "
+    "1,000; 0 for none].",
+)
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes to run blocks of particles on [default: the cores; 1 runs in-process].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run blocks on a Dask cluster at ADDRESS (pip install 'hegemon[dask]').",
+)
+@click.option("--no-figures", is_flag=True, help="Skip drawing figures.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or table.")
+@scenario_options
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Calibrate folder [default: results/calibrate-<time>].",
+)
+@friendly
+def calibrate(
+    scenario: str,
+    observations: str | None,
+    cutoff: str,
+    params_file: Path | None,
+    particles: int | None,
+    repeats: int | None,
+    seed: int,
+    predictive: int | None,
+    force: bool,
+    workers: int | None,
+    scheduler: str | None,
+    no_figures: bool,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    allow_outside: bool,
+    out: Path | None,
+) -> None:
+    """Calibrate SCENARIO's uncertain parameters (its calibration: block, or --params) to
+    the observations up to --cutoff by sequential Monte Carlo through the vectorized engine.
+    Writes posterior.parquet, calibrated.yaml (run it: its replicates replay the accepted
+    particles' past and forecast onward), a posterior predictive run and figures.
+
+    \b
+    Examples:
+      hegemon calibrate baseline --cutoff 2022-12-31 -o results/calibrated
+      hegemon run results/calibrated/calibrated.yaml -r 1000 -o results/forecast
+    """
+    from hegemon.api import calibrate as calibrate_api
+    from hegemon.scenario.loader import read_parameter_list
+
+    params = read_parameter_list(params_file) if params_file else None
+    target = out or default_out("calibrate")
+    if target.exists() and not force:
+        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
+    bar = progress_bar(runs_hint(scenario, particles, repeats), "calibrate", quiet)
+    with bar, executor_for(scheduler) as pool:
+        results = calibrate_api(
+            scenario,
+            observations,
+            cutoff=cutoff,
+            out=target,
+            params=params,
+            particles=particles,
+            repeats=repeats,
+            seed=seed,
+            predictive=predictive,
+            overrides=overrides,
+            allow_outside=allow_outside,
+            overwrite=force,
+            figures=not no_figures,
+            workers=workers or default_workers(),
+            executor=pool,
+            progress=bar.update,
+            command=command_line(),
+        )
+    if not quiet:
+        table = results.parameters[
+            ["parameter", "prior_q05", "prior_q95", "posterior_q05", "posterior_q50",
+             "posterior_q95", "width_ratio"]
+        ]  # fmt: skip
+        info = results.manifest
+        click.echo(
+            f"\nPosterior of {info['particles']} particles ({info['unique_particles']} "
+            f"distinct), {info['observations_count']} observations up to {info['cutoff']}, "
+            f"{info['generations']} generations, {info['simulations']:,} simulations:\n"
+            f"{table.to_string(index=False, float_format=lambda x: f'{x:.3f}')}\n"
+            f"Run the forecast: hegemon run {results.calibrated}\n",
+            err=True,
+        )
+    click.echo(str(results.path))
+
+
+def runs_hint(scenario: str, particles: int | None, repeats: int | None) -> int:
+    """About how many runs a calibration takes (for the progress bar's length): some twenty
+    blocks of particles times repeats (the sampler decides how many it needs)."""
+    try:
+        from hegemon.scenario.loader import load_scenario
+
+        block = load_scenario(scenario).calibration
+    except (ScenarioError, HegemonError):
+        block = None
+    n = particles or (block.particles if block is not None else 2000)
+    m = repeats or (block.repeats if block is not None else 1)
+    return 20 * n * m
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""Scenario comparisons with common random numbers: paired differences per replicate.
+"""Scenario comparisons with common random numbers: paired differences per replicate (or,
+where the scenarios do not share their random numbers, differences of independent means).
 
 Replicate k draws the same random numbers in every scenario, so the difference of an outcome
 between two scenarios is taken replicate by replicate, and its spread is far smaller than
@@ -42,10 +43,16 @@ def default_outcomes(focus: Focus) -> dict[str, str]:
 
 
 def paired_differences(
-    outcomes: pd.DataFrame, reference: str, columns: dict[str, str]
+    outcomes: pd.DataFrame, reference: str, columns: dict[str, str], *, paired: bool = True
 ) -> pd.DataFrame:
     """Mean paired difference (scenario - reference) with a 95% normal-theory interval and
-    the share of replicates where the scenario is higher, per scenario and outcome."""
+    the share of replicates where the scenario is higher, per scenario and outcome.
+
+    With ``paired=False`` (the scenarios do not share their random numbers replicate by
+    replicate: different seeds, or a scenario conditioned on the record against one that is
+    not) the difference is of the means, its interval Welch's (the two variances added), and
+    ``share_higher`` the chance that a replicate of the scenario exceeds an independent one
+    of the reference (ties count half); the column ``paired`` says which."""
     frame = outcomes.assign(scenario=outcomes["scenario"].astype(str))
     ref = frame[frame["scenario"] == reference].set_index("replicate")
     rows = []
@@ -56,6 +63,9 @@ def paired_differences(
         common = ref.index.intersection(other.index)
         for column, label in columns.items():
             if column not in ref or column not in other:
+                continue
+            if not paired:
+                rows.append(_unpaired(ref[column], other[column], name, column, label, reference))
                 continue
             a = ref.loc[common, column].to_numpy(dtype=float)
             b = other.loc[common, column].to_numpy(dtype=float)
@@ -76,6 +86,40 @@ def paired_differences(
                     "ci_high": mean + half,
                     "share_higher": float(np.mean(diff > 0)) if n else np.nan,
                     "n": n,
+                    "paired": True,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _unpaired(
+    ref: pd.Series, other: pd.Series, name: str, column: str, label: str, reference: str
+) -> dict[str, object]:
+    """The difference of two independent samples' means, with Welch's 95% interval."""
+    from scipy import stats
+
+    a = ref.to_numpy(dtype=float)
+    b = other.to_numpy(dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    n = min(len(a), len(b))
+    mean = float(b.mean() - a.mean()) if n else np.nan
+    if len(a) > 1 and len(b) > 1:
+        half = Z95 * float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+        u = stats.mannwhitneyu(b, a, alternative="two-sided").statistic
+        share = float(u / (len(a) * len(b)))
+    else:
+        half, share = np.nan, np.nan
+    return {
+        "scenario": name,
+        "outcome": column,
+        "label": label,
+        "reference": reference,
+        "reference_mean": float(np.mean(a)) if len(a) else np.nan,
+        "scenario_mean": float(np.mean(b)) if len(b) else np.nan,
+        "mean_diff": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "share_higher": share,
+        "n": n,
+        "paired": False,
+    }

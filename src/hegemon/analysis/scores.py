@@ -283,3 +283,45 @@ def _fmt(x: float) -> str:
 
 def missing_metric_reason(metric: str) -> str:
     return f"{metric} is not recorded in these results"
+
+
+# --------------------------------------------------------------------------- on the figures
+
+OBSERVED_COLUMNS = ("metric", "actor", "target", "date", "value", "low", "high", "filled")
+
+
+def observed_points(
+    table: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    model: ObservationModel | None = None,
+    cutoff: dt.date | None = None,
+) -> pd.DataFrame:
+    """The observations a figure shows, with their 95% intervals from the observation model:
+    one row per observation that :func:`selection` keeps, ``low``/``high`` the value ∓ 1.96
+    times its sd (7.13, evaluated at the observed value; censored at the metric's bounds; a
+    binary state has none), and ``filled`` whether it is dated on or before ``cutoff``
+    (every one when there is no cut-off): points a calibration used are drawn filled, the
+    others hollow."""
+    model = model or ObservationModel()
+    reasons = selection(table, scenario, model=model)
+    rows = []
+    for index, row in table.iterrows():
+        if reasons[index] or row["link"] == "complement":
+            continue
+        obs = Observation.of(row)
+        sd = float(model.noise_sd(obs, np.array([obs.value]))[0])
+        high = 1.0 if obs.kind in ("share", "binary") else np.inf
+        rows.append(
+            {
+                "metric": str(row["metric"]),
+                "actor": row["actor"] if isinstance(row["actor"], str) else None,
+                "target": row["target"] if isinstance(row["target"], str) else None,
+                "date": pd.Timestamp(row["date"]),
+                "value": obs.value,
+                "low": float(np.clip(obs.value - 1.959964 * sd, 0.0, high)),
+                "high": float(np.clip(obs.value + 1.959964 * sd, 0.0, high)),
+                "filled": cutoff is None or row["date"] <= pd.Timestamp(cutoff),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(OBSERVED_COLUMNS))

@@ -379,6 +379,22 @@ def panels(spec: Scenario) -> list[FanPanel]:
     ]
 
 
+def observed_for(spec: Scenario) -> Any:
+    """The observations the scenario names, as the fan charts show them (None without)."""
+    from hegemon.analysis.scores import observed_points
+    from hegemon.errors import HegemonError
+    from hegemon.scenario.observations import read_observations
+
+    if spec.observations_file is None:
+        return None
+    try:
+        table = read_observations(spec.observations_file, spec).table
+    except HegemonError:
+        return None
+    cutoff = spec.posterior.cutoff if spec.posterior is not None else None
+    return observed_points(table, spec, cutoff=cutoff)
+
+
 FIG_DPI = 96
 PANEL_SIZE = (4.2, 2.3)  # inches, of a fan chart's axes and margins
 
@@ -391,6 +407,7 @@ class Charts:
     def __init__(self, dm: DashboardModel):
         self.dm = dm
         self.panels = panels(dm.primary.spec)
+        self.observed = observed_for(dm.primary.spec)
         self._lock = threading.Lock()
         self._png: dict[str, tuple[int, bytes]] = {}
 
@@ -426,6 +443,7 @@ class Charts:
             panel_size=PANEL_SIZE,
             overlay=True,
             span=span,
+            observed=self.observed,
         )
 
     def png(self, name: str) -> bytes:

@@ -71,3 +71,52 @@ def evaluate_samples(
         if progress:
             progress(blocks[i][1] - blocks[i][0])
     return pd.concat(parts, ignore_index=True)
+
+
+ObservedKey = tuple[str, str | None, str | None, int]  # (metric, actor, target, step)
+
+
+def observe_block(
+    scenario: Scenario,
+    seed: int,
+    ids: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    keys: list[ObservedKey],
+    start: int,
+    stop: int,
+) -> np.ndarray:
+    """Runs ``start..stop-1`` of a block (replicate ``ids[g]`` with ``parameters[path][g]``)
+    in one model; the value of each series of ``keys`` at its step, shape
+    ``(len(keys), stop - start)``; NaN for a series the model does not record."""
+    fixed = {path: np.asarray(v, dtype=np.float64)[start:stop] for path, v in parameters.items()}
+    series = simulate_block(scenario, seed, np.asarray(ids)[start:stop], fixed).series
+    out = np.full((len(keys), stop - start), np.nan)
+    for i, (metric, actor, target, step) in enumerate(keys):
+        found = series.get((metric, actor, target))
+        if found is not None:
+            out[i] = found[step]
+    return out
+
+
+def observe_runs(
+    scenario: Scenario,
+    seed: int,
+    ids: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    keys: list[ObservedKey],
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> np.ndarray:
+    """The observed series of ``keys`` for a block of runs through the vectorized engine:
+    run ``g`` is replicate ``ids[g]`` with the parameters ``parameters[path][g]``. The block
+    is split into at most ``chunk_size`` runs per model (one model per worker and chunk);
+    the result does not depend on the split. Shape ``(len(keys), len(ids))``."""
+    n = len(ids)
+    task = functools.partial(observe_block, scenario, seed, np.asarray(ids), parameters, keys)
+    parts = [
+        part
+        for _, part in run_chunks(task, chunks(n, chunk_size), workers=workers, executor=executor)
+    ]
+    return np.concatenate(parts, axis=1) if parts else np.empty((len(keys), 0))

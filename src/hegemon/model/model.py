@@ -29,7 +29,7 @@ from hegemon.model.influence import start_contest
 from hegemon.model.metrics import Recorder
 from hegemon.model.parameters import MechanismParams, ParameterDraws
 from hegemon.model.peacekeeping import Mandate, MandateTerm
-from hegemon.model.streams import Streams
+from hegemon.model.streams import EPISTEMIC_STEP, Streams
 from hegemon.scenario import schema as sc
 
 
@@ -39,6 +39,8 @@ class HegemonModel(mesa.Model):
     ``replicates`` are the replicate indices (they key the random streams, so an index may
     repeat); ``parameters`` gives per-replicate values of parameters by key path
     (``actors.Russia.resolve``), which replace the scenario's values or distributions.
+    A scenario with a ``posterior:`` table draws a row of it per replicate and replays that
+    particle's random numbers up to the table's cut-off (``posterior_rows``; ODD 4.9).
 
     >>> from hegemon import load_scenario
     >>> model = HegemonModel(load_scenario("baseline"), replicates=range(4), seed=1)
@@ -65,7 +67,23 @@ class HegemonModel(mesa.Model):
         self.week = 0
         self._between_steps = False
         self.streams = Streams(seed, ids)
-        self.draws = ParameterDraws(self.streams, self.R, parameters)
+        self.posterior_rows: np.ndarray | None = None  # the row each replicate replays
+        table = scenario.posterior_table
+        if scenario.posterior is not None:
+            if table is None:
+                raise ValueError(
+                    f"scenario {scenario.name}: its posterior table was not read "
+                    "(load it with hegemon.load_scenario)"
+                )
+            rows = table.rows(self.streams.own_uniform("posterior", EPISTEMIC_STEP))
+            cut = (scenario.posterior.cutoff - scenario.start).days // sc.WEEK_DAYS
+            self.posterior_rows = rows
+            self.streams = Streams(
+                seed, ids, replay=(scenario.posterior.seed, table.replicate[rows], cut)
+            )
+        self.draws = ParameterDraws(
+            self.streams, self.R, parameters, sample=(table, self.posterior_rows)
+        )
         self.params = MechanismParams.draw(scenario, self.draws)
         self._events: list[tuple[Any, ...]] = []  # (indices, step, event, actor, target, detail)
         self._actors: dict[str, Power | LocalState] = {}

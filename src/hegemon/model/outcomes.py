@@ -9,6 +9,8 @@ import numpy as np
 
 from hegemon.scenario.observables import OUTCOMES, parameter_column
 
+PARTICLE_COLUMN = "particle"  # in the outcomes of a calibrated scenario: the row it replays
+
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
 
@@ -72,4 +74,7 @@ def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
         put("coercion_weeks", s["coercion", None, None][1:].sum(axis=0))
     for path, values in model.draws.drawn.items():
         out[parameter_column(path)] = values
+    rows = getattr(model, "posterior_rows", None)
+    if rows is not None:  # the particle of the posterior table the replicate replays
+        out[PARTICLE_COLUMN] = model.draws.table.particle[rows]
     return out

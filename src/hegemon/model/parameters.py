@@ -17,7 +17,7 @@ import numpy as np
 
 from hegemon.model.streams import Streams
 from hegemon.scenario import schema as sc
-from hegemon.scenario.distributions import is_distribution
+from hegemon.scenario.distributions import is_distribution, is_sample
 
 Values = np.ndarray  # shape (R,): one value per replicate
 Mapping = dict[str, np.ndarray]  # one array of shape (R,) per key (a power, a local state)
@@ -32,20 +32,33 @@ class ParameterDraws:
     """
 
     def __init__(
-        self, streams: Streams, replicates: int, fixed: dict[str, np.ndarray] | None = None
+        self,
+        streams: Streams,
+        replicates: int,
+        fixed: dict[str, np.ndarray] | None = None,
+        sample: tuple[Any, np.ndarray | None] = (None, None),
     ):
         self.streams = streams
         self.replicates = replicates
         self.fixed = fixed or {}
         self.drawn: dict[str, np.ndarray] = {}
+        self.table, self.rows = sample  # the posterior table and each replicate's row
 
     def value(self, path: str, value: Any) -> np.ndarray:
         """A parameter's values, shape (replicates,): given per replicate in ``fixed`` (a
-        sweep or a sensitivity sample), else drawn from its distribution, else constant."""
+        sweep or a sensitivity sample), else the column of the posterior table at each
+        replicate's row (``{dist: sample}``), else drawn from its distribution, else
+        constant."""
         if path in self.fixed:
             values = np.asarray(self.fixed[path], dtype=np.float64)
             self.drawn[path] = values
             return values.copy()
+        if is_sample(value):
+            if self.table is None or self.rows is None:
+                raise ValueError(f"{path} is {{dist: sample}} but the scenario has no posterior")
+            draws = self.table.column(value.column or path)[self.rows].astype(np.float64)
+            self.drawn[path] = draws
+            return draws.copy()
         if is_distribution(value):
             draws = value.ppf(self.streams.parameter(path)).astype(np.float64)
             self.drawn[path] = draws

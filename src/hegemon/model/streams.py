@@ -44,25 +44,51 @@ def stream_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+def _replicate_base(seed: int, replicates: np.ndarray) -> np.ndarray:
+    seed_key = _mix(np.array([seed & _MASK], dtype=np.uint64) + _GOLDEN)
+    return _mix(seed_key ^ (np.asarray(replicates, dtype=np.uint64) * _GOLDEN))
+
+
 class Streams:
-    """Uniform and normal draws for a block of replicates, keyed by stream name and step."""
+    """Uniform and normal draws for a block of replicates, keyed by stream name and step.
 
-    def __init__(self, seed: int, replicates: np.ndarray):
+    With ``replay=(seed, replicates, until)``, every draw of a step up to ``until`` and every
+    epistemic draw is that of replicate ``replicates[r]`` of ``seed`` instead of replicate
+    ``r``'s own: a calibrated scenario replays its particles' past this way (ODD 4.9)."""
+
+    def __init__(
+        self,
+        seed: int,
+        replicates: np.ndarray,
+        replay: tuple[int, np.ndarray, int] | None = None,
+    ):
         self.replicates = np.asarray(replicates, dtype=np.uint64)
-        seed_key = _mix(np.array([seed & _MASK], dtype=np.uint64) + _GOLDEN)
-        self._base = _mix(seed_key ^ (self.replicates * _GOLDEN))
-        self._cache: dict[str, np.ndarray] = {}
-        self._stacked: dict[tuple[str, ...], np.ndarray] = {}
+        self._base = _replicate_base(seed, self.replicates)
+        self._past: np.ndarray | None = None
+        self.until = -1
+        if replay is not None:
+            past_seed, past_ids, self.until = replay
+            self._past = _replicate_base(past_seed, past_ids)
+        self._cache: dict[tuple[str, bool], np.ndarray] = {}
+        self._stacked: dict[tuple[tuple[str, ...], bool], np.ndarray] = {}
 
-    def _stream_base(self, name: str) -> np.ndarray:
-        base = self._cache.get(name)
+    def _replays(self, step: int) -> bool:
+        return self._past is not None and (step <= self.until or step == EPISTEMIC_STEP)
+
+    def _stream_base(self, name: str, past: bool = False) -> np.ndarray:
+        base = self._cache.get((name, past))
         if base is None:
             sid = np.uint64((stream_id(name) * 0x94D049BB133111EB) & _MASK)
-            base = self._cache[name] = _mix(self._base ^ sid)
+            own = self._past if past and self._past is not None else self._base
+            base = self._cache[name, past] = _mix(own ^ sid)
         return base
 
     def uniform(self, name: str, step: int) -> np.ndarray:
         """Uniform numbers in the open interval (0, 1), one per replicate."""
+        return _unit(self._stream_base(name, self._replays(step)), step)
+
+    def own_uniform(self, name: str, step: int) -> np.ndarray:
+        """``uniform`` of the replicates' own streams, whatever they replay."""
         return _unit(self._stream_base(name), step)
 
     def normal(self, name: str, step: int) -> np.ndarray:
@@ -72,9 +98,12 @@ class Streams:
     def uniforms(self, names: tuple[str, ...], step: int) -> np.ndarray:
         """``uniform(name, step)`` for every name, shape (len(names), replicates), from one
         hash over all the streams (the same numbers as one call per name)."""
-        bases = self._stacked.get(names)
+        past = self._replays(step)
+        bases = self._stacked.get((names, past))
         if bases is None:
-            bases = self._stacked[names] = np.stack([self._stream_base(n) for n in names])
+            bases = self._stacked[names, past] = np.stack(
+                [self._stream_base(n, past) for n in names]
+            )
         return _unit(bases, step)
 
     def normals(self, names: tuple[str, ...], step: int) -> np.ndarray:

@@ -591,8 +591,10 @@ def comparison_figures(
     scenario: Scenario | None = None,
     end_columns: Sequence[str] | None = None,
     formats: Sequence[str] = ("png", "svg"),
+    observed: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the figures of a scenario comparison to ``out_dir`` and return their paths.
+    ``observed`` puts the observations on the fan charts of their metrics.
 
     The standard set (:func:`~hegemon.plots.figures.draw_all` on the multi-scenario frames:
     overlaid fan charts, survival curves, regime shares per scenario), then
@@ -604,7 +606,9 @@ def comparison_figures(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = draw_all(summary, outcomes, out, formats=formats, focal_power=focal_power)
+    paths = draw_all(
+        summary, outcomes, out, formats=formats, focal_power=focal_power, observed=observed
+    )
     if outcomes is not None and not outcomes.empty:
         if end_columns is None:
             columns = _default_end_columns(outcomes, paired, focal_power)

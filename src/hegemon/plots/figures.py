@@ -541,8 +541,13 @@ def fan_figure(
     note: str | None = None,
     overlay: bool = False,
     span: tuple[Any, Any] | None = None,
+    observed: pd.DataFrame | None = None,
 ) -> Figure:
     """Fan charts (:func:`fan_chart`) in a grid of panels, titled ``what``.
+
+    ``observed`` (:func:`hegemon.analysis.scores.observed_points`: ``metric, actor, target,
+    date, value, low, high, filled``) adds the observations of the panels' series as points
+    with their 95% intervals: filled up to the calibration cut-off, hollow after it.
 
     One scenario: each panel overlays its series in their own colours (``context``: the
     other panels' medians in grey behind). Several scenarios: each series gets its own panel
@@ -580,6 +585,7 @@ def fan_figure(
         return not _series(rows, s.metric, actor=s.actor, target=s.target).empty
 
     any90 = False
+    kinds: set[bool] = set()  # filled (True) and hollow (False) observations drawn
     for r, c, panel in cells:
         ax = axes[(r, c)]
         # (rows, series, colour, label, line style) of every fan on the panel
@@ -618,6 +624,9 @@ def fan_figure(
                 bands=bands,
             )
         any90 = any90 or len(todo) == 1
+        drawn = {(s.metric, s.actor, s.target): s for _, s, *_ in todo}
+        for s in drawn.values():
+            kinds |= _observed(ax, observed, s, st.NEUTRAL if split else s.colour)
         if not todo:
             _no_data(ax)
         if single_axes and note:
@@ -656,9 +665,61 @@ def fan_figure(
     if context and not multi and len(panels) > 1:
         handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
         labels.append("Other powers (median)")
+    for filled in sorted(kinds, reverse=True):
+        handles.append(_observed_handle(filled))
+        labels.append(
+            ("Observed, 95% interval" if False not in kinds else "Observed up to the cut-off")
+            if filled
+            else ("Observed after the cut-off" if True in kinds else "Observed, 95% interval")
+        )
     _legend(fig, handles, labels, key=_band_key(with90=any90))
     _suptitle(fig, _title(what, scenarios))
     return fig
+
+
+def _observed(ax: Axes, observed: pd.DataFrame | None, s: Series, colour: str) -> set[bool]:
+    """Draw the observations of series ``s`` on ``ax`` (gid ``observed``); which kinds
+    (filled, hollow) were drawn."""
+    if observed is None or observed.empty:
+        return set()
+    rows = observed[observed["metric"] == s.metric]
+    for column, value in (("actor", s.actor), ("target", s.target)):
+        rows = rows[rows[column].isna()] if value is None else rows[rows[column] == value]
+    kinds = set()
+    for filled, group in rows.groupby("filled", sort=False):
+        x = pd.to_datetime(group["date"]).to_numpy()
+        y = group["value"].to_numpy(float)
+        gid = "observed" if filled else "observed_after"
+        ax.vlines(
+            x,
+            group["low"].to_numpy(float),
+            group["high"].to_numpy(float),
+            colors=st.TEXT,
+            linewidth=1.0,
+            zorder=3.4,
+            gid=f"{gid}_interval",
+            label="_observed",
+        )
+        ax.scatter(
+            x,
+            y,
+            s=32,
+            facecolors=colour if filled else "white",
+            edgecolors=st.TEXT,
+            linewidths=1.1,
+            zorder=3.5,
+            gid=gid,
+            label="_observed",
+        )
+        kinds.add(bool(filled))
+    return kinds
+
+
+def _observed_handle(filled: bool) -> Line2D:
+    return Line2D(
+        [], [], marker="o", linestyle="", color=st.TEXT, markeredgecolor=st.TEXT,
+        markerfacecolor=st.NEUTRAL if filled else "white", markersize=5.5,
+    )  # fmt: skip
 
 
 def _wrap_cols(n: int, max_cols: int = 3) -> int:
@@ -711,7 +772,7 @@ def influence_over_figure(summary: pd.DataFrame) -> Figure:
     )
 
 
-def trust_figure(summary: pd.DataFrame) -> Figure:
+def trust_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = None) -> Figure:
     """Each local state's trust (0-1) in each power: one panel per local state."""
     rows = _require(summary, "trust")
     states = st.order_actors(rows["actor"])
@@ -730,10 +791,11 @@ def trust_figure(summary: pd.DataFrame) -> Figure:
         ylabel="Trust (0–1)",
         kind="index",
         ncols=_wrap_cols(len(panels)),
+        observed=observed,
     )
 
 
-def peacekeepers_figure(summary: pd.DataFrame) -> Figure:
+def peacekeepers_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = None) -> Figure:
     """Peacekeeping troops deployed by each power."""
     rows = _require(summary, "peacekeepers")
     powers = st.order_actors(rows["actor"])
@@ -756,6 +818,7 @@ def peacekeepers_figure(summary: pd.DataFrame) -> Figure:
         end_labels=True,
         panel_size=(6.4, 3.6),
         note="Troops on the ground, by power; labels give the median at the horizon",
+        observed=observed,
     )
 
 
@@ -791,7 +854,7 @@ def cost_figure(summary: pd.DataFrame) -> Figure:
     )
 
 
-def territory_figure(summary: pd.DataFrame) -> Figure:
+def territory_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = None) -> Figure:
     """Share of the disputed area held by each local state."""
     rows = _require(summary, "territory")
     states = st.order_actors(rows["actor"])
@@ -811,6 +874,7 @@ def territory_figure(summary: pd.DataFrame) -> Figure:
         end_labels=True,
         panel_size=(6.4, 3.6),
         note="Share of the disputed area held by each local state",
+        observed=observed,
     )
 
 
@@ -1202,6 +1266,7 @@ def regime_figure(outcomes: pd.DataFrame, *, what: str = "Outcome regimes") -> F
 class _Spec:
     draw: Callable[[pd.DataFrame | None, pd.DataFrame | None, str], Figure]
     ready: Callable[[pd.DataFrame | None, pd.DataFrame | None, str], bool]
+    observes: bool = False  # takes the observations (``observed=``)
 
 
 def _cost_ready(s: pd.DataFrame | None, _o: Any, _p: str) -> bool:
@@ -1216,19 +1281,25 @@ def _regimes_ready(_s: Any, o: pd.DataFrame | None, _p: str) -> bool:
     return o is not None and not o.empty and "regime" in o.columns
 
 
-def _metric_spec(fn: Callable[[pd.DataFrame], Figure], metric: str) -> _Spec:
+def _metric_spec(fn: Callable[..., Figure], metric: str, *, observes: bool = False) -> _Spec:
+    if observes:
+        return _Spec(
+            lambda s, _o, _p, observed=None: fn(s, observed=observed),
+            lambda s, _o, _p: _has(s, metric),
+            observes=True,
+        )
     return _Spec(lambda s, _o, _p: fn(s), lambda s, _o, _p: _has(s, metric))
 
 
 _SPECS: dict[str, _Spec] = {
     "influence": _metric_spec(influence_figure, "influence"),
     "influence_over": _metric_spec(influence_over_figure, "influence_over"),
-    "trust": _metric_spec(trust_figure, "trust"),
-    "peacekeepers": _metric_spec(peacekeepers_figure, "peacekeepers"),
+    "trust": _metric_spec(trust_figure, "trust", observes=True),
+    "peacekeepers": _metric_spec(peacekeepers_figure, "peacekeepers", observes=True),
     "cost": _Spec(lambda s, _o, _p: cost_figure(s), _cost_ready),
     "survival": _metric_spec(survival_figure, "ceasefire"),
     "decline_curve": _Spec(lambda s, _o, p: decline_curve_figure(s, power=p), _decline_ready),
-    "territory": _metric_spec(territory_figure, "territory"),
+    "territory": _metric_spec(territory_figure, "territory", observes=True),
     "regimes": _Spec(lambda _s, o, _p: regime_figure(o), _regimes_ready),
 }
 
@@ -1252,9 +1323,12 @@ def draw_all(
     *,
     formats: Sequence[str] = ("png", "svg"),
     focal_power: str,
+    observed: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Draw every standard figure whose metrics exist and write ``out_dir/<name>.<fmt>``;
-    ``focal_power`` (the scenario's ``focus.power``) is the power of the decline curve.
+    ``focal_power`` (the scenario's ``focus.power``) is the power of the decline curve;
+    ``observed`` (:func:`hegemon.analysis.scores.observed_points`) puts the observations on
+    the fan charts of their metrics (trust, peacekeepers, territory).
 
     Figures whose metrics are absent are skipped. Output is deterministic (no dates in file
     metadata, fixed SVG ids). Returns the written paths in drawing order.
@@ -1263,7 +1337,12 @@ def draw_all(
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for name in available_figures(summary, outcomes, focal_power=focal_power):
-        paths += _write(_SPECS[name].draw(summary, outcomes, focal_power), out, name, formats)
+        spec = _SPECS[name]
+        if spec.observes and observed is not None:
+            fig = spec.draw(summary, outcomes, focal_power, observed=observed)  # type: ignore[call-arg]
+        else:
+            fig = spec.draw(summary, outcomes, focal_power)
+        paths += _write(fig, out, name, formats)
     return paths
 
 

@@ -1,6 +1,7 @@
 """Results folders, written and read in one place: runs, comparisons, sweeps,
-sensitivity analyses and scores (schema in docs/results.md)."""
+sensitivity analyses, scores and calibrations (schema in docs/results.md)."""
 
+from hegemon.results.calibration import CalibrationResults
 from hegemon.results.comparison import Comparison, folder_names
 from hegemon.results.folder import (
     KINDS,
@@ -24,6 +25,7 @@ from hegemon.results.scores import ScoreResults
 
 __all__ = [
     "KINDS",
+    "CalibrationResults",
     "Comparison",
     "Results",
     "SampleResults",

@@ -57,7 +57,9 @@ class Comparison:
         missing = [c for c in labels if c not in self.outcomes]
         if missing:
             raise HegemonError(f"no outcome column {missing[0]!r} in these results")
-        return paired_differences(self.outcomes, self.reference.name, labels)
+        return paired_differences(
+            self.outcomes, self.reference.name, labels, paired=self.common_random_numbers()
+        )
 
     @property
     def regimes(self) -> pd.DataFrame:
@@ -65,8 +67,27 @@ class Comparison:
         return shares.reindex(self.names)
 
     def common_random_numbers(self) -> bool:
-        """Whether every scenario ran with the same seed (replicate k shares its draws)."""
-        return len({r.manifest.get("seed") for r in self.results}) == 1
+        """Whether replicate k shares its draws in every scenario: every scenario ran with
+        the same seed, and none replays a calibration's particles unless all replay the
+        same posterior table (a conditioned replicate's past is its particle's, not
+        replicate k's)."""
+        seeds = {r.manifest.get("seed") for r in self.results}
+        posteriors = {r.manifest.get("posterior_sha256") for r in self.results}
+        return len(seeds) == 1 and len(posteriors) == 1
+
+    def unpaired_reason(self) -> str | None:
+        """Why the differences are not paired by replicate (None when they are)."""
+        if self.common_random_numbers():
+            return None
+        conditioned = [r.name for r in self.results if r.manifest.get("posterior_sha256")]
+        if conditioned and len(conditioned) < len(self.results):
+            return (
+                f"{', '.join(conditioned)} replays a calibration's particles (conditioned on "
+                "the record) and the others do not"
+            )
+        if len({r.manifest.get("posterior_sha256") for r in self.results}) > 1:
+            return "the scenarios replay different posterior tables"
+        return "the scenarios ran with different seeds"
 
     @classmethod
     def load(cls, path: Path | str) -> Comparison:
@@ -113,6 +134,7 @@ class Comparison:
             "seeds": [r.manifest.get("seed") for r in self.results],
             "replicates": [r.manifest.get("replicates") for r in self.results],
             "common_random_numbers": self.common_random_numbers(),
+            "unpaired_reason": self.unpaired_reason(),
             "metrics": self.metrics,
         }
         write_manifest(tmp, manifest)

@@ -4,8 +4,9 @@ A folder is written beside its target and renamed into place when complete, so a
 that exists is always whole; its ``manifest.json`` is written last and says the folder's
 ``kind``: ``run`` (one scenario's tables), ``compare`` (several runs and their paired
 differences), ``sweep`` or ``sensitivity`` (tables over parameter samples), ``discover``
-(the boxes of the parameters where an outcome happens) and ``score`` (a run scored against
-observations).
+(the boxes of the parameters where an outcome happens), ``score`` (a run scored against
+observations) and ``calibrate`` (the posterior of a scenario's parameters given observations,
+and the calibrated scenario).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ import yaml
 from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.schema import Scenario
 
-Kind = Literal["run", "compare", "sweep", "sensitivity", "discover", "score"]
-KINDS: tuple[Kind, ...] = ("run", "compare", "sweep", "sensitivity", "discover", "score")
+Kind = Literal["run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate"]
+KINDS: tuple[Kind, ...] = (
+    "run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate",
+)  # fmt: skip
 TABLES = ("summary", "timeseries", "events", "outcomes")
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "click")
 # the table that tells a folder's kind where its manifest does not (folders of version 0.1)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from hegemon.results.calibration import CalibrationResults
 from hegemon.results.comparison import Comparison
 from hegemon.results.folder import (
     Kind,
@@ -117,9 +118,13 @@ class SampleResults:
         return cls(path)
 
 
-def open_folder(path: Path | str) -> Results | Comparison | SampleResults | ScoreResults:
+def open_folder(
+    path: Path | str,
+) -> Results | Comparison | SampleResults | ScoreResults | CalibrationResults:
     """Any results folder, by the kind its manifest gives."""
     kind = kind_of(Path(path))
+    if kind == "calibrate":
+        return CalibrationResults(path)
     if kind == "run":
         return Results(path)
     if kind == "compare":

@@ -1,9 +1,11 @@
 """Epistemic parameters: a number, or a distribution drawn once per replicate.
 
 Any numeric parameter of a scenario may be written as a plain number or as a mapping
-``{dist: uniform|normal|beta|triangular, ...}``. A distribution is turned into per-replicate
-values by its quantile function applied to uniform numbers from the replicate's random stream,
-so that replicate k gets the same draw whatever the chunking (see ``hegemon.model.streams``).
+``{dist: uniform|normal|beta|triangular, ...}``, or ``{dist: sample}`` (a column of the
+scenario's posterior table, drawn jointly by rows; see ``hegemon.scenario.posterior``). A
+distribution is turned into per-replicate values by its quantile function applied to uniform
+numbers from the replicate's random stream, so that replicate k gets the same draw whatever
+the chunking (see ``hegemon.model.streams``).
 """
 
 from __future__ import annotations
@@ -134,9 +136,31 @@ class Triangular(_Dist):
         )
 
 
-Distribution = Annotated[Uniform | Normal | Beta | Triangular, Field(discriminator="dist")]
+class Sample(_Dist):
+    """A column of the scenario's posterior table (``posterior:``, a joint distribution):
+    every parameter given as ``{dist: sample}`` takes its value from the same row, drawn
+    once per replicate by weight, so the particles' correlations are kept. ``column`` names
+    the table's column (default: the parameter's key path). The values live in the table,
+    not here: the loader checks them against the parameter's bounds."""
+
+    dist: Literal["sample"]
+    column: str | None = Field(None, min_length=1, max_length=200)
+
+    def support(self) -> tuple[float, float]:
+        return -math.inf, math.inf
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        raise TypeError("a sample distribution is drawn by rows of the posterior table")
+
+
+Distribution = Annotated[Uniform | Normal | Beta | Triangular | Sample, Field(discriminator="dist")]
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Distribution)
-DIST_KINDS = ("uniform", "normal", "beta", "triangular")
+DIST_KINDS = ("uniform", "normal", "beta", "triangular", "sample")
+
+
+def parse_distribution(value: dict[str, Any]) -> Any:
+    """A distribution from its mapping (``{dist: uniform, low: 0, high: 1}``)."""
+    return _DIST_ADAPTER.validate_python(value)
 
 
 def _parse_param(value: Any) -> Any:
@@ -169,6 +193,8 @@ class Bounds:
         self.lo, self.hi = lo, hi
 
     def __call__(self, value: float | _Dist) -> float | _Dist:
+        if isinstance(value, Sample):
+            return value  # its values are in the posterior table, checked by the loader
         if isinstance(value, Normal):
             if not self.lo <= value.mean <= self.hi:
                 raise ValueError(f"expected a normal mean {self.describe()}, got {value.mean}")
@@ -220,6 +246,11 @@ def Param(lo: float = -math.inf, hi: float = math.inf) -> Any:
 
 def is_distribution(value: Any) -> bool:
     return isinstance(value, _Dist)
+
+
+def is_sample(value: Any) -> bool:
+    """Whether ``value`` is a column of the posterior table (``{dist: sample}``)."""
+    return isinstance(value, Sample)
 
 
 def param_bounds(info: Any) -> Bounds | None:

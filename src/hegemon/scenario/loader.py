@@ -101,7 +101,7 @@ def load_scenario(
     105
     """
     scenario, doc = _load(name_or_path, overrides, allow_outside, warnings, late_events)
-    _named_observations(doc, scenario, allow_outside)
+    scenario._observations_file = _named_observations(doc, scenario, allow_outside)
     return scenario
 
 
@@ -267,7 +267,8 @@ KEYED_LISTS = {"actors": "name", "relations": "id", "events": "id"}
 
 
 def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
-    """The child's values over the parent's: mappings merge key by key, the lists of actors,
+    """The child's values over the parent's: mappings merge key by key (but ``{dist:
+    sample}`` replaces the parent's value whole), the lists of actors,
     relations and events merge item by item by name or id (``remove: true`` drops an
     inherited item), and any other value is replaced. Every key keeps its origin."""
     origins: dict[tuple[str | int, ...], tuple[Path, int]] = {
@@ -283,6 +284,8 @@ def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
         return value
 
     def merge(p: Any, c: Any, ppath: tuple, cpath: tuple, out: tuple) -> Any:
+        if isinstance(c, dict) and c.get("dist") == "sample":  # a joint draw replaces
+            return copy(child, cpath, out, c)
         if isinstance(p, dict) and isinstance(c, dict):
             result = {}
             for key in [*p, *(k for k in c if k not in p)]:
@@ -362,18 +365,27 @@ def merge_documents(parent: YamlDoc, child: YamlDoc) -> YamlDoc:
 
 
 def with_overrides(scenario: Scenario, overrides: Sequence[str]) -> Scenario:
-    """A copy of ``scenario`` with ``KEY=VALUE`` overrides applied and validated."""
+    """A copy of ``scenario`` with ``KEY=VALUE`` overrides applied and validated (a posterior
+    table already read stays with it while ``posterior:`` is unchanged)."""
     if not overrides:
         return scenario
     data = scenario.model_dump(mode="json", exclude_none=True)
     doc = YamlDoc(data=data, origins={}, path=Path(f"<scenario {scenario.name}>"))
     for item in overrides:
         apply_override(doc, item)
-    return validate(doc)
+    table = scenario.posterior_table
+    keep = table is not None and doc.data.get("posterior") == data.get("posterior")
+    out = validate(doc, posterior_table=table if keep else None)
+    if doc.data.get("observations") == data.get("observations"):
+        out._observations_file = scenario.observations_file
+    return out
 
 
-def validate(doc: YamlDoc) -> Scenario:
-    """Validate a document into a Scenario, or raise ScenarioError with located problems."""
+def validate(doc: YamlDoc, *, posterior_table: Any = None) -> Scenario:
+    """Validate a document into a Scenario, or raise ScenarioError with located problems.
+
+    A ``posterior:`` table is read relative to the file that names it and checked against
+    its sha256 and the parameters' bounds (``posterior_table``: one already read)."""
     try:
         scenario = Scenario.model_validate(doc.data, context={"defer_references": True})
     except ValidationError as err:
@@ -384,7 +396,42 @@ def validate(doc: YamlDoc) -> Scenario:
     ]
     if problems:
         raise ScenarioError(problems)
+    if scenario.posterior is not None:
+        scenario._posterior_table = posterior_table or _read_posterior(doc, scenario)
     return scenario
+
+
+def _read_posterior(doc: YamlDoc, scenario: Scenario) -> Any:
+    """The posterior table ``posterior.table`` names, relative to the file that says it,
+    checked: its sha256, a column for every ``{dist: sample}``, values within bounds."""
+    from hegemon.scenario.distributions import is_sample
+    from hegemon.scenario.keypaths import uncertain_parameters, value_problem
+    from hegemon.scenario.posterior import PosteriorError, read_posterior
+
+    spec = scenario.posterior
+    assert spec is not None
+    origin, line = locate(doc, ("posterior", "table"))
+    folder = Path(".") if origin == SET_ORIGIN else Path(origin).parent
+    try:
+        ref = Path(spec.table)
+        if ref.is_absolute() or ".." in ref.parts or ref.suffix != ".parquet":
+            raise PosteriorError(
+                f"expected a .parquet file in the scenario's folder, got {spec.table!r}"
+            )
+        table = read_posterior(folder / ref, spec.sha256)
+        for path, value in uncertain_parameters(scenario).items():
+            if not is_sample(value):
+                continue
+            values = table.column(value.column or path)
+            if path.startswith("events."):
+                continue
+            for bound in (float(values.min()), float(values.max())):
+                problem = value_problem(scenario, path, bound)
+                if problem:
+                    raise PosteriorError(f"column {value.column or path!r}: {problem}")
+    except PosteriorError as err:
+        raise ScenarioError([Problem(origin, line, "posterior.table", str(err))]) from None
+    return table
 
 
 def apply_override(doc: YamlDoc, item: str) -> None:

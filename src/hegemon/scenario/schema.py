@@ -18,13 +18,19 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationInfo,
     model_validator,
 )
 
-from hegemon.scenario.distributions import Param, is_distribution
-from hegemon.scenario.keypaths import settable_problem, value_problem
+from hegemon.scenario.distributions import Param, is_distribution, is_sample
+from hegemon.scenario.keypaths import (
+    parameter_problem,
+    settable_problem,
+    uncertain_parameters,
+    value_problem,
+)
 
 Share = Param(0.0, 1.0)
 Positive = Param(0.0)
@@ -437,6 +443,27 @@ class Focus(Strict):
     )
 
 
+class Calibration(Strict):
+    """What ``hegemon calibrate`` estimates: a handful of uncertain parameters, as key paths
+    (their prior is the scenario's distribution) or key paths with a ``[low, high]`` range
+    (a uniform prior), and the number of particles."""
+
+    parameters: list[str] | dict[str, tuple[float, float] | None] = Field(min_length=1)
+    particles: int = Field(2000, ge=20, le=200_000)
+    repeats: int = Field(1, ge=1, le=64, description="trajectories per particle")
+
+
+class Posterior(Strict):
+    """The posterior table of a calibrated scenario (``hegemon.scenario.posterior``): the
+    parameters given as ``{dist: sample}`` are drawn jointly from its rows, and each
+    replicate replays its particle's past up to ``cutoff``."""
+
+    table: str = Field(min_length=1, max_length=255, description="Parquet file beside the scenario")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    seed: int = Field(ge=0, description="the seed the particles were simulated with")
+    cutoff: dt.date = Field(description="the particles' past is replayed up to this date")
+
+
 class Scenario(Strict):
     """A complete, validated scenario."""
 
@@ -470,8 +497,38 @@ class Scenario(Strict):
     coercion: Coercion = Field(default_factory=Coercion)
     events: list[Event] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict)
+    calibration: Calibration | None = None
+    posterior: Posterior | None = None
+    _posterior_table: Any = PrivateAttr(default=None)  # set by the loader
+    _observations_file: Any = PrivateAttr(default=None)  # the file observations: names
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: what the loader remembers beside them (the files it
+        read) does not count."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = Strict.__hash__
 
     # ---- derived
+
+    @property
+    def posterior_table(self) -> Any:
+        """The posterior table (:class:`~hegemon.scenario.posterior.PosteriorTable`) the
+        loader read for ``posterior:``; None for a scenario without one."""
+        return self._posterior_table
+
+    @property
+    def observations_file(self) -> Any:
+        """The observations file ``observations:`` names, as the loader resolved it (None
+        where the scenario names none or was not loaded from a file)."""
+        return self._observations_file
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the scenario replays the past of a calibration's particles."""
+        return self.posterior is not None
 
     @property
     def end(self) -> dt.date:
@@ -635,6 +692,7 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
         shares = list(c.territory.values())
         if all(isinstance(v, float) for v in shares) and abs(sum(shares) - 1.0) > 1e-9:
             out.append((("conflict", "territory"), f"shares must sum to 1, got {sum(shares):g}"))
+    out += calibration_problems(s)
     if s.end <= s.start:
         out.append((("until",), f"end {s.end} must be after start {s.start}"))
     elif (s.end - s.start).days > round(50 * 365.25):
@@ -681,4 +739,44 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
                 problem = value_problem(s, e.path, getattr(e, e.change), e.change)
                 if problem:
                     out.append((("events", i, e.change), problem))
+    return out
+
+
+def calibration_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems of the ``calibration:`` and ``posterior:`` blocks: an unknown parameter, a bad
+    range, ``{dist: sample}`` without a posterior table. (A listed parameter without a prior
+    is refused by ``hegemon calibrate`` only, so that ``--set`` can still fix it.)"""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if s.calibration is not None:
+        spec = s.calibration.parameters
+        items = list(spec.items()) if isinstance(spec, dict) else [(p, None) for p in spec]
+        seen: set[str] = set()
+        for i, (path, rng) in enumerate(items):
+            loc: tuple[str | int, ...] = (
+                "calibration",
+                "parameters",
+                path if isinstance(spec, dict) else i,
+            )
+            problem = parameter_problem(s, path)
+            if problem:
+                out.append((loc, f"unknown parameter: {problem}"))
+                continue
+            if path in seen:
+                out.append((loc, f"{path!r} is listed twice"))
+            seen.add(path)
+            if rng is not None:
+                lo, hi = rng
+                if not lo < hi:
+                    out.append((loc, f"expected [low, high] with low < high, got [{lo}, {hi}]"))
+                else:
+                    for bound in (lo, hi):
+                        problem = value_problem(s, path, bound)
+                        if problem:
+                            out.append((loc, problem))
+                            break
+    samples = [p for p, v in uncertain_parameters(s).items() if is_sample(v)]
+    if samples and s.posterior is None:
+        out.append(((), f"{samples[0]} is {{dist: sample}}: the scenario needs a posterior: block"))
+    if s.posterior is not None and s.posterior.cutoff < s.start:
+        out.append((("posterior", "cutoff"), f"expected a date on or after the start {s.start}"))
     return out
