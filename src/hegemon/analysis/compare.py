@@ -20,7 +20,8 @@ Z95 = 1.959963984540054
 def phrase(column: OutcomeColumn) -> str:
     """An outcome's label as a phrase in a table: lower case, with the unit of a level and
     ``(share)`` for a binary outcome."""
-    text = column.label[:1].lower() + column.label[1:]
+    starts_with_a_name = column.outcome.label.startswith("{")
+    text = column.label if starts_with_a_name else column.label[:1].lower() + column.label[1:]
     if column.outcome.kind == "level":
         return f"{text} ({column.unit})"
     return f"{text} (share)" if column.outcome.kind == "binary" else text
