@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 
 from hegemon.results.folder import (
+    TableFolder,
     atomic_folder,
     make_manifest,
-    read_manifest,
     scenario_yaml,
     write_manifest,
 )
@@ -39,22 +39,10 @@ OBSERVATIONS = "observations.csv"
 PREDICTIVE = "predictive"
 
 
-class CalibrationResults:
+class CalibrationResults(TableFolder):
     """A calibrate folder, read lazily: ``posterior``, ``parameters``, ``generations``."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.manifest: dict[str, Any] = read_manifest(self.path, "calibrate")
-        self._tables: dict[str, pd.DataFrame] = {}
-
-    @classmethod
-    def load(cls, path: Path | str) -> CalibrationResults:
-        return cls(path)
-
-    def table(self, name: str) -> pd.DataFrame:
-        if name not in self._tables:
-            self._tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
-        return self._tables[name]
+    kinds = ("calibrate",)
 
     @property
     def posterior(self) -> pd.DataFrame:

@@ -45,6 +45,7 @@ _KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
     ("sweep.parquet", "sweep"),
     ("indices.parquet", "sensitivity"),
     ("scores.parquet", "score"),
+    ("posterior.parquet", "calibrate"),
     ("boxes.parquet", "discover"),
     ("summary.parquet", "run"),
 )
@@ -312,3 +313,32 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class TableFolder:
+    """A results folder of Parquet tables, read lazily by name: the base of the folders of
+    samples, scores and calibrations. ``kinds``: the manifest kinds the class reads."""
+
+    kinds: tuple[Kind, ...] = ()
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.manifest: dict[str, Any] = read_manifest(self.path)
+        self.kind: Kind = self.manifest["kind"]
+        if self.kind not in self.kinds:
+            raise HegemonError(
+                f"{self.path}: a {self.kind} folder, not a {' or '.join(self.kinds)} folder"
+            )
+        self._tables: dict[str, Any] = {}
+
+    @classmethod
+    def load(cls, path: Path | str) -> Any:
+        return cls(path)
+
+    def table(self, name: str) -> Any:
+        """The table ``name``.parquet of the folder, as a pandas DataFrame (read once)."""
+        if name not in self._tables:
+            import pandas as pd
+
+            self._tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
+        return self._tables[name]

@@ -21,10 +21,10 @@ from hegemon.results.calibration import CalibrationResults
 from hegemon.results.comparison import Comparison
 from hegemon.results.folder import (
     Kind,
+    TableFolder,
     atomic_folder,
     kind_of,
     make_manifest,
-    read_manifest,
     scenario_yaml,
     write_manifest,
 )
@@ -40,24 +40,13 @@ TABLES: dict[str, tuple[str, ...]] = {
 CSV = {"sweep", "indices", "boxes", "stats", "trajectory"}  # also as CSV, for spreadsheets
 
 
-class SampleResults:
+class SampleResults(TableFolder):
     """A sweep, sensitivity or discover folder, read lazily: ``table("sweep")`` (a sweep),
     ``table("indices")`` and ``table("samples")`` (a sensitivity analysis), or
     ``table("boxes")``, ``table("stats")``, ``table("trajectory")`` and ``table("cases")``
     (a scenario discovery)."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.manifest: dict[str, Any] = read_manifest(self.path)
-        self.kind: Kind = self.manifest["kind"]
-        if self.kind not in TABLES:
-            raise ValueError(f"{self.path}: a {self.kind} folder, not a table of samples")
-        self._tables: dict[str, pd.DataFrame] = {}
-
-    def table(self, name: str) -> pd.DataFrame:
-        if name not in self._tables:
-            self._tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
-        return self._tables[name]
+    kinds = tuple(TABLES)  # type: ignore[assignment]
 
     @property
     def scenario(self) -> Scenario:

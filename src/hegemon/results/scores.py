@@ -16,28 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from hegemon.results.folder import atomic_folder, make_manifest, read_manifest, write_manifest
+from hegemon.results.folder import TableFolder, atomic_folder, make_manifest, write_manifest
 from hegemon.scenario.schema import Scenario
 
 TABLES = ("scores", "totals")
 
 
-class ScoreResults:
+class ScoreResults(TableFolder):
     """A score folder, read lazily: ``scores`` and ``totals`` as DataFrames."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.manifest: dict[str, Any] = read_manifest(self.path, "score")
-        self._tables: dict[str, pd.DataFrame] = {}
-
-    @classmethod
-    def load(cls, path: Path | str) -> ScoreResults:
-        return cls(path)
-
-    def table(self, name: str) -> pd.DataFrame:
-        if name not in self._tables:
-            self._tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
-        return self._tables[name]
+    kinds = ("score",)
 
     @property
     def scores(self) -> pd.DataFrame:
