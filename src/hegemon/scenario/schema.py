@@ -692,7 +692,8 @@ def cross_reference_problems(s: Scenario) -> list[tuple[tuple[str | int, ...], s
         shares = list(c.territory.values())
         if all(isinstance(v, float) for v in shares) and abs(sum(shares) - 1.0) > 1e-9:
             out.append((("conflict", "territory"), f"shares must sum to 1, got {sum(shares):g}"))
-    out += calibration_problems(s)
+    if len(set(names)) == len(names) and len(set(ids)) == len(ids):
+        out += calibration_problems(s)  # key paths name actors and relations: unambiguous only
     if s.end <= s.start:
         out.append((("until",), f"end {s.end} must be after start {s.start}"))
     elif (s.end - s.start).days > round(50 * 365.25):
