@@ -407,6 +407,7 @@ def scenario_documents(draw: st.DrawFn, every_kind: bool = False) -> dict[str, A
     if draw(st.booleans(), label="add Georgia"):
         add_local(draw, data)
     redraw_parameters(draw, data)
+    keep_some_effort(data)
     days = (load_end(data) - start).days
     kinds = list(EVENT_KINDS) if every_kind else []
     kinds += draw(st.lists(st.sampled_from(EVENT_KINDS), max_size=8), label="event kinds")
@@ -421,6 +422,22 @@ def scenario_documents(draw: st.DrawFn, every_kind: bool = False) -> dict[str, A
         if event is not None:
             events.append(event)
     return data
+
+
+def keep_some_effort(data: dict[str, Any]) -> None:
+    """An allocation whose weights are all zero is refused (the effort would go nowhere): give
+    its first local state a weight of 1 so that the strategy makes valid scenarios only."""
+
+    def largest(value: Any) -> float:
+        if isinstance(value, dict):  # a distribution: its upper end
+            return float(value.get("high", value.get("mean", 1.0)))
+        return float(value)
+
+    for actor in data["actors"]:
+        allocation = actor.get("allocation")
+        zero = bool(allocation) and all(largest(v) <= 0 for v in allocation.values())
+        if actor["kind"] == "power" and zero:
+            allocation[next(iter(allocation))] = 1.0
 
 
 def load_end(data: dict[str, Any]) -> dt.date:
