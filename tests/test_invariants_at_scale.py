@@ -425,8 +425,9 @@ def scenario_documents(draw: st.DrawFn, every_kind: bool = False) -> dict[str, A
 
 
 def keep_some_effort(data: dict[str, Any]) -> None:
-    """An allocation whose weights are all zero is refused (the effort would go nowhere): give
-    its first local state a weight of 1 so that the strategy makes valid scenarios only."""
+    """An allocation whose weights are all zero is refused (the effort would go nowhere), and so
+    are local states whose weights are all zero: give the first a weight of 1 so that the
+    strategy makes valid scenarios only."""
 
     def largest(value: Any) -> float:
         if isinstance(value, dict):  # a distribution: its upper end
@@ -438,6 +439,9 @@ def keep_some_effort(data: dict[str, Any]) -> None:
         zero = bool(allocation) and all(largest(v) <= 0 for v in allocation.values())
         if actor["kind"] == "power" and zero:
             allocation[next(iter(allocation))] = 1.0
+    locals_ = [a for a in data["actors"] if a["kind"] == "local"]
+    if locals_ and all(largest(a.get("weight", 1.0)) <= 0 for a in locals_):
+        locals_[0]["weight"] = 1.0
 
 
 def load_end(data: dict[str, Any]) -> dt.date:
