@@ -88,6 +88,7 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
     """The comparison figures on shared axes, and the self-contained ``report.html`` beside
     the figures' folder."""
     from hegemon.analysis.compare import default_outcomes
+    from hegemon.analysis.regimes import definitions
     from hegemon.plots.comparison import comparison_figures
     from hegemon.plots.report import write_report
 
@@ -117,21 +118,52 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         "All scenarios ran with the same seed: replicate k draws the same random numbers "
         "in every scenario (common random numbers), so differences are paired by replicate."
         if comparison.common_random_numbers()
-        else "The scenarios ran with different seeds: differences are not paired."
+        else "The scenarios ran with different seeds: differences are not paired (differences "
+        "of the means, with Welch's intervals)."
     )
+    cut = comparison.cut()
+    if cut:
+        crn += f" Note: {cut}."
     names = comparison.names
+    differences = (
+        f"Paired differences against {names[0]} (95% intervals)"
+        if comparison.common_random_numbers()
+        else f"Differences against {names[0]}, not paired (95% Welch intervals)"
+    )
     write_report(
         out.parent / "report.html",
         title=f"{names[0]} compared with {', '.join(names[1:])}",
         intro=crn,
         scenarios=scenarios,
         tables={
-            f"Paired differences against {names[0]} (95% intervals)": paired,
+            "Settings of each run": _settings(comparison),
+            differences: paired,
             "Share of replicates in each outcome regime": regimes.reset_index(),
+            "Outcome regimes (the first rule that applies wins)": definitions(
+                comparison.reference.scenario
+            ),
         },
         figures=[p for p in paths if p.suffix == ".png"],
     )
     return paths
+
+
+def _settings(comparison: Comparison) -> pd.DataFrame:
+    """Per scenario: the seed, replicates and horizon it ran with (for the report)."""
+    rows = []
+    for result in comparison.results:
+        info, spec = result.manifest, result.scenario
+        rows.append(
+            {
+                "scenario": result.name,
+                "seed": info.get("seed"),
+                "replicates": info.get("replicates"),
+                "start": info.get("start", spec.start.isoformat()),
+                "horizon": info.get("end", spec.end.isoformat()),
+                "weeks": info.get("steps", spec.steps),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _sample_figures(results: SampleResults, out: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -304,8 +336,8 @@ def is_results_folder(source: Source) -> bool:
 
 def compare(
     sources: Sequence[Source],
-    replicates: int = 1000,
-    seed: int = 0,
+    replicates: int | None = None,
+    seed: int | None = None,
     *,
     out: Path | str,
     overrides: Sequence[str] = (),
@@ -313,15 +345,21 @@ def compare(
     overwrite: bool = False,
     figures: bool = True,
     metrics: Sequence[str] | None = None,
+    store: Store = "summary",
     **engine: Any,
 ) -> Comparison:
     """Run every scenario of ``sources`` (scenarios, files, bundled names, or existing
     results folders, which are read, not rerun) with common random numbers, and write the
     comparison folder ``out``: a run folder each, paired differences against the first,
     regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
-    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``)."""
+    :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``).
+
+    Scenarios to run take the seed and replicates of the results folders among ``sources``
+    (the first of them) when ``seed`` and ``replicates`` are None, else 0 and 1,000; a
+    ``seed`` other than a folder's is refused, since its replicates could not be paired."""
     target = Path(out)
     check_target(target, overwrite=overwrite)
+    seed, replicates = compare_settings(sources, seed, replicates)
     specs = {
         i: source
         if isinstance(source, Scenario)
@@ -330,14 +368,33 @@ def compare(
         if not is_results_folder(source)
     }
     results = [
-        run(specs[i], replicates, seed, store="summary", **engine)
-        if i in specs
-        else Results(source)
+        run(specs[i], replicates, seed, store=store, **engine) if i in specs else Results(source)
         for i, source in enumerate(sources)
     ]
     comparison = Comparison(results, metrics=list(metrics) if metrics else None)
     comparison.save(target, overwrite=overwrite, figures=_drawn(figures))
     return Comparison.load(target)
+
+
+def compare_settings(
+    sources: Sequence[Source], seed: int | None, replicates: int | None
+) -> tuple[int, int]:
+    """The seed and replicates to run a comparison's scenarios with: those given, else those
+    of its first results folder, else 0 and 1,000. When there are scenarios to run, a given
+    seed that is not every folder's is refused (one line): their replicates would not pair."""
+    folders = [Results(s) for s in sources if is_results_folder(s)]
+    if folders and len(folders) < len(sources):
+        first = folders[0].manifest
+        if seed is not None and any(f.manifest.get("seed") != seed for f in folders):
+            other = next(f for f in folders if f.manifest.get("seed") != seed)
+            raise HegemonError(
+                f"{other.path} ran with seed {other.manifest.get('seed')}, not {seed}: "
+                "differences would not be paired; leave out --seed to run the scenarios "
+                "with the folders' seed"
+            )
+        seed = int(first.get("seed", 0)) if seed is None else seed
+        replicates = int(first.get("replicates", 1000)) if replicates is None else replicates
+    return (0 if seed is None else seed), (1000 if replicates is None else replicates)
 
 
 def sweep(

@@ -42,10 +42,17 @@ def default_outcomes(focus: Focus) -> dict[str, str]:
 
 
 def paired_differences(
-    outcomes: pd.DataFrame, reference: str, columns: dict[str, str]
+    outcomes: pd.DataFrame, reference: str, columns: dict[str, str], *, paired: bool = True
 ) -> pd.DataFrame:
-    """Mean paired difference (scenario - reference) with a 95% normal-theory interval and
-    the share of replicates where the scenario is higher, per scenario and outcome."""
+    """Mean difference (scenario - reference) with a 95% normal-theory interval and the share
+    of replicates where the scenario is higher, per scenario and outcome.
+
+    ``paired`` (the scenarios ran with the same seed): differences are taken replicate by
+    replicate over the replicates both scenarios have (``n`` of them). Otherwise (different
+    seeds: replicate k of one has nothing to do with replicate k of the other) the interval
+    is Welch's for a difference of two independent means over all replicates of each, and
+    ``share_higher`` is empty. The ``paired`` column says which.
+    """
     frame = outcomes.assign(scenario=outcomes["scenario"].astype(str))
     ref = frame[frame["scenario"] == reference].set_index("replicate")
     rows = []
@@ -57,12 +64,14 @@ def paired_differences(
         for column, label in columns.items():
             if column not in ref or column not in other:
                 continue
-            a = ref.loc[common, column].to_numpy(dtype=float)
-            b = other.loc[common, column].to_numpy(dtype=float)
-            diff = b - a
-            n = int(np.isfinite(diff).sum())
-            mean = float(np.nanmean(diff)) if n else np.nan
-            half = Z95 * float(np.nanstd(diff, ddof=1)) / np.sqrt(n) if n > 1 else np.nan
+            if paired:
+                a = ref.loc[common, column].to_numpy(dtype=float)
+                b = other.loc[common, column].to_numpy(dtype=float)
+                mean, half, n, higher = _paired(a, b)
+            else:
+                a = ref[column].to_numpy(dtype=float)
+                b = other[column].to_numpy(dtype=float)
+                mean, half, n, higher = _unpaired(a, b)
             rows.append(
                 {
                     "scenario": name,
@@ -74,8 +83,29 @@ def paired_differences(
                     "mean_diff": mean,
                     "ci_low": mean - half,
                     "ci_high": mean + half,
-                    "share_higher": float(np.mean(diff > 0)) if n else np.nan,
+                    "share_higher": higher,
                     "n": n,
+                    "paired": paired,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int, float]:
+    diff = b - a
+    n = int(np.isfinite(diff).sum())
+    mean = float(np.nanmean(diff)) if n else np.nan
+    half = Z95 * float(np.nanstd(diff, ddof=1)) / np.sqrt(n) if n > 1 else np.nan
+    return mean, half, n, float(np.mean(diff > 0)) if n else np.nan
+
+
+def _unpaired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int, float]:
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    n = min(a.size, b.size)
+    if not n:
+        return np.nan, np.nan, 0, np.nan
+    mean = float(b.mean() - a.mean())
+    if min(a.size, b.size) < 2:
+        return mean, np.nan, n, np.nan
+    half = Z95 * float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
+    return mean, half, n, np.nan

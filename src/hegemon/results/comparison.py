@@ -57,7 +57,9 @@ class Comparison:
         missing = [c for c in labels if c not in self.outcomes]
         if missing:
             raise HegemonError(f"no outcome column {missing[0]!r} in these results")
-        return paired_differences(self.outcomes, self.reference.name, labels)
+        return paired_differences(
+            self.outcomes, self.reference.name, labels, paired=self.common_random_numbers()
+        )
 
     @property
     def regimes(self) -> pd.DataFrame:
@@ -67,6 +69,27 @@ class Comparison:
     def common_random_numbers(self) -> bool:
         """Whether every scenario ran with the same seed (replicate k shares its draws)."""
         return len({r.manifest.get("seed") for r in self.results}) == 1
+
+    def replicates(self) -> list[int]:
+        """The number of replicates of each scenario, in order."""
+        return [int(r.manifest.get("replicates", len(r.outcomes))) for r in self.results]
+
+    def cut(self) -> str | None:
+        """What the paired differences leave out where a scenario and the reference have
+        different numbers of replicates (each pair uses the replicates both have), in a
+        sentence; None when nothing is left out."""
+        if not self.common_random_numbers():
+            return None
+        counts = self.replicates()
+        ref = counts[0]
+        parts = [
+            f"{name} has {n:,} replicates and {self.reference.name} {ref:,}: their "
+            f"differences pair replicates 0-{min(n, ref) - 1} and leave out the other "
+            f"{abs(n - ref):,} of {self.reference.name if ref > n else name}"
+            for name, n in zip(self.names[1:], counts[1:], strict=True)
+            if n != ref
+        ]
+        return "; ".join(parts) or None
 
     @classmethod
     def load(cls, path: Path | str) -> Comparison:
@@ -105,6 +128,7 @@ class Comparison:
                 "seeds": [r.manifest.get("seed") for r in self.results],
                 "replicates": [r.manifest.get("replicates") for r in self.results],
                 "common_random_numbers": self.common_random_numbers(),
+                "cut": self.cut(),
                 "metrics": self.metrics,
             }
             write_manifest(tmp, manifest)

@@ -7,6 +7,7 @@ validation, so they are typed and checked by the schema like the file itself.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -48,14 +49,16 @@ def scenario_path(name_or_path: str | Path) -> Path:
         bundled = bundled_dir() / f"{path.name}.yaml"
         if bundled.is_file():
             return bundled
+    names = bundled_names()
+    close = difflib.get_close_matches(path.name, names, n=1) if path.suffix == "" else []
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ScenarioError(
         [
             Problem(
                 path,
                 None,
                 None,
-                "no such scenario file or bundled scenario "
-                f"(bundled: {', '.join(bundled_names())})",
+                f"no such scenario file or bundled scenario ({hint}bundled: {', '.join(names)})",
             )
         ]
     )
