@@ -522,8 +522,18 @@ def sweep(
         )
     table = results.table("sweep")
     if not quiet:
-        shown = table[[*points, "output", "mean", "q05", "q95"]]
+        from hegemon.analysis.sensitivity import sweep_bands
+
+        bands = sweep_bands(table)
+        shown = table[[*points, "output", "mean"]].assign(
+            low_90=bands["q05"], high_90=bands["q95"], bands=table["bands"]
+        )
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
+        click.echo(
+            "low_90 .. high_90: the middle 90% of runs for a level, the 90% confidence "
+            "interval for a share",
+            err=True,
+        )
     click.echo(str(target))
 
 
