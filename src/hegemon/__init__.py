@@ -19,6 +19,7 @@ __all__ = [
     "compare",
     "discover",
     "draw",
+    "export",
     "load_scenario",
     "run",
     "save",
@@ -28,7 +29,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from hegemon.api import compare, discover, draw, run, save, score, sensitivity, sweep
+    from hegemon.api import (
+        compare,
+        discover,
+        draw,
+        export,
+        run,
+        save,
+        score,
+        sensitivity,
+        sweep,
+    )
     from hegemon.results import Comparison, Results
     from hegemon.scenario import Scenario, load_scenario
 
@@ -39,6 +50,7 @@ _LAZY = {
     "sensitivity": "hegemon.api",
     "discover": "hegemon.api",
     "draw": "hegemon.api",
+    "export": "hegemon.api",
     "save": "hegemon.api",
     "score": "hegemon.api",
     "Results": "hegemon.results",

@@ -205,6 +205,28 @@ def save(
     return results.save(path, overwrite=overwrite, figures=_drawn(figures))
 
 
+def export(
+    results: Results | Comparison | SampleResults | Path | str,
+    format: Literal["csv", "xlsx"] = "csv",
+    *,
+    out: Path | str,
+    overwrite: bool = False,
+) -> Path:
+    """Export the tables of a results folder for spreadsheets: a folder of CSV files, one
+    per table, or an Excel workbook (``xlsx``, needs ``pip install 'hegemon[export]'``)
+    with the tables that fit in a sheet and an ``about`` sheet saying what it left to the
+    CSV export (see :mod:`hegemon.results.export`).
+
+    >>> export("results/base", "xlsx", out="base.xlsx")  # doctest: +SKIP
+    """
+    from hegemon.results.export import export as export_tables
+
+    folder = results if isinstance(results, Path | str) else results.path
+    if folder is None:
+        raise HegemonError("export needs results written to a folder")
+    return export_tables(Path(folder), format, out, overwrite=overwrite)
+
+
 def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
     """The drawing step a folder's writer runs before moving it into place, if any."""
     if not figures:

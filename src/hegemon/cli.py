@@ -796,6 +796,41 @@ def score(
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    show_default=True,
+    help="A folder of CSV files (every table), or one Excel workbook (the tables that fit "
+    "in a sheet; needs: pip install 'hegemon[export]').",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder of CSV files, or the workbook (.xlsx), to write.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@friendly
+def export(folder: Path, format_: str, out: Path, force: bool) -> None:
+    """Export the tables of a results FOLDER for spreadsheets: every table as CSV, or an
+    Excel workbook with the summary, outcomes and events (the trajectories where they fit
+    in a sheet, or wide by replicate) and an 'about' sheet saying what it left to the CSV.
+
+    \b
+    Examples:
+      hegemon export results/baseline --format csv -o baseline-csv
+      hegemon export results/baseline --format xlsx -o baseline.xlsx
+    """
+    from hegemon.api import export as export_api
+
+    click.echo(str(export_api(folder, format_, out=out, overwrite=force)))  # type: ignore[arg-type]
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True)
 @scenario_options
 @friendly
