@@ -571,3 +571,43 @@ def test_categorical_columns_as_written_by_the_analysis(tmp_path: Path) -> None:
     ticks = [t.get_text() for t in fg.regime_figure(o).axes[0].get_yticklabels()]
     assert ticks[:4] == ["Managed decline", "Consolidation", "Erosion", "Retreat"]
     assert "Unclassified" in ticks
+
+
+# --- the event history (issue 19) ------------------------------------------------------------
+
+
+def test_event_history_shows_one_replicates_events_and_the_ensembles_rates(baseline_ensemble):
+    from hegemon.plots.events import event_history_figure, event_rates
+    from hegemon.scenario.observables import EVENTS
+
+    events = baseline_ensemble.events
+    replicates = len(baseline_ensemble.outcomes)
+    fig = event_history_figure(events, replicates=replicates, replicate=1, scenario="baseline")
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    timeline, rates = axes["events:timeline"], axes["events:rates"]
+    kinds = [str(k) for k in dict.fromkeys(events["event"].astype(str))]
+    labels = [t.get_text() for t in timeline.get_yticklabels()]
+    assert sorted(labels) == sorted(EVENTS[k].label for k in kinds)  # labels from EVENTS
+    assert timeline.get_title(loc="left") == "Events of replicate 1"
+    # every event of replicate 1 is a mark on its kind's row
+    mine = events[events["replicate"] == 1]
+    marks = {c.get_label(): len(c.get_offsets()) for c in timeline.collections}
+    for kind, count in mine["event"].astype(str).value_counts().items():
+        assert marks[EVENTS[kind].label] == count
+    # the rates: one line per kind of model event, events per replicate per year
+    lines = {ln.get_label(): ln for ln in rates.get_lines()}
+    model_kinds = [k for k in kinds if not EVENTS[k].scenario]
+    assert set(lines) == {EVENTS[k].label for k in model_kinds}
+    clash = event_rates(events, replicates)
+    clash = clash[clash["event"] == "clash"]
+    per_year = clash["rate"].to_numpy()
+    assert np.allclose(lines["Armed clash"].get_ydata()[:-1], per_year)
+    assert clash["count"].sum() == (events["event"] == "clash").sum()
+    assert "Event history — scenario: baseline" == fig._suptitle.get_text()
+
+
+def test_plot_draws_the_event_history_of_a_run(baseline_ensemble, tmp_path):
+    from hegemon import draw
+
+    paths = draw(baseline_ensemble, tmp_path, formats=("png",))
+    assert tmp_path / "event_history.png" in paths

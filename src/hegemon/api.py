@@ -74,14 +74,25 @@ def draw(
 
 def _run_figures(results: Results, out: Path, formats: tuple[str, ...]) -> list[Path]:
     from hegemon.plots import draw_all
+    from hegemon.plots.events import EVENT_HISTORY, event_history_figure
+    from hegemon.plots.figures import _write
 
-    return draw_all(
+    paths = draw_all(
         results.summary,
         results.outcomes,
         out,
         formats=formats,
         focal_power=results.scenario.focus.power,
     )
+    if not results.events.empty:
+        fig = event_history_figure(
+            results.events,
+            replicates=int(results.manifest.get("replicates", len(results.outcomes))),
+            weeks=int(results.manifest.get("steps", results.scenario.steps)) + 1,
+            scenario=results.name,
+        )
+        paths += _write(fig, out, EVENT_HISTORY, formats)
+    return paths
 
 
 def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, ...]) -> list[Path]:

@@ -44,6 +44,7 @@ CAPTIONS: dict[str, str] = {
     "territory": "Control of the disputed area",
     "regimes": "Outcome regimes: share of runs ending in each regime",
     "end_states": "Outcomes at the horizon: distribution across runs",
+    "event_history": "Event history: the events of one replicate and the ensemble's event rates",
     "paired_differences": (
         "Difference from the reference scenario, paired by replicate (95% intervals)"
     ),
