@@ -603,7 +603,7 @@ def test_event_history_shows_one_replicates_events_and_the_ensembles_rates(basel
     per_year = clash["rate"].to_numpy()
     assert np.allclose(lines["Armed clash"].get_ydata()[:-1], per_year)
     assert clash["count"].sum() == (events["event"] == "clash").sum()
-    assert "Event history — scenario: baseline" == fig._suptitle.get_text()
+    assert fig._suptitle.get_text() == "Event history — scenario: baseline"
 
 
 def test_plot_draws_the_event_history_of_a_run(baseline_ensemble, tmp_path):
