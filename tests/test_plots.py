@@ -611,3 +611,55 @@ def test_plot_draws_the_event_history_of_a_run(baseline_ensemble, tmp_path):
 
     paths = draw(baseline_ensemble, tmp_path, formats=("png",))
     assert tmp_path / "event_history.png" in paths
+
+
+# --- step-like quantities, sampling error, identical fans (issue 19) -------------------------
+
+
+def test_peacekeepers_are_drawn_as_means_not_bands(baseline_ensemble, summary_of):
+    summary = baseline_ensemble.summary
+    fig = fg.peacekeepers_figure(summary)
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # no bands
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if ln.get_gid() == "peacekeepers_mean"}
+    assert np.allclose(
+        lines["Russia"].get_ydata(), summary_of(summary, "peacekeepers", "Russia", None, "mean")
+    )
+    # the end labels stay inside the axes
+    FigureCanvasAgg(fig).draw()
+    box = ax.get_window_extent()
+    for text in (t for t in ax.texts if t.get_gid() == "end_label"):
+        extent = text.get_window_extent()
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 + 1
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1 + 1
+
+
+def test_survival_has_a_binomial_band_of_the_share_holding(baseline_ensemble, summary_of):
+    summary = baseline_ensemble.summary
+    n = len(baseline_ensemble.outcomes)
+    fig = fg.survival_figure(summary, replicates=n)
+    ax = fig.axes[0]
+    (band,) = [c for c in ax.collections if c.get_gid() == "survival_ci"]
+    share = summary_of(summary, "ceasefire")
+    lo, hi = fg.wilson_interval(share, n)
+    assert (lo <= share).all() and (share <= hi).all() and (hi - lo).max() < 0.2
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert np.isclose(ys.min(), lo.min()) and np.isclose(ys.max(), hi.max())
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "95% interval of the share (binomial, Wilson)" in legend
+    # the standard set passes each scenario's runs
+    fig = fg.FIGURES["survival"](summary, baseline_ensemble.outcomes, "Russia")
+    assert [c for c in fig.axes[0].collections if c.get_gid() == "survival_ci"]
+
+
+def test_a_fan_identical_to_the_reference_is_said_so(baseline_ensemble):
+    summary = baseline_ensemble.summary
+    twin = summary.assign(scenario="twin")
+    both = pd.concat([summary.astype({"scenario": object}), twin], ignore_index=True)
+    fig = fg.influence_figure(both)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "twin  (same as baseline)" in legend
+    other = twin.assign(q50=twin["q50"] + 0.01)
+    both = pd.concat([summary.astype({"scenario": object}), other], ignore_index=True)
+    legend = [t.get_text() for t in fg.influence_figure(both).legends[0].get_texts()]
+    assert "twin" in legend and "twin  (same as baseline)" not in legend
