@@ -118,6 +118,7 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         end_columns=list(default_outcomes(focus)),
         formats=formats,
     )
+    paths += _multiples(comparison, summary, out, formats)
     scenarios = pd.DataFrame(
         {
             "name": comparison.names,
@@ -156,6 +157,39 @@ def _comparison_figures(comparison: Comparison, out: Path, formats: tuple[str, .
         },
         figures=[p for p in paths if p.suffix == ".png"],
     )
+    return paths
+
+
+def _multiples(
+    comparison: Comparison, summary: pd.DataFrame, out: Path, formats: tuple[str, ...]
+) -> list[Path]:
+    """The readable comparison figures of the focal power's influence and its ally's trust:
+    small multiples, one panel per scenario; and, when every run kept its trajectories,
+    fans of the paired differences over time."""
+    from hegemon.plots.figures import _write
+    from hegemon.plots.multiples import difference_fan_figure, small_multiples_figure
+    from hegemon.scenario.observables import METRICS
+
+    focus = comparison.reference.scenario.focus
+    wanted = {
+        "influence": ("influence", focus.power, None, f"{focus.power}'s regional influence"),
+        "trust": ("trust", focus.ally, focus.power, f"{focus.ally}'s trust in {focus.power}"),
+    }
+    paths: list[Path] = []
+    have = set(summary["metric"].astype(str))
+    full = all(r.timeseries is not None for r in comparison.results)
+    for stem, (metric, actor, target, what) in wanted.items():
+        if metric not in have:
+            continue
+        label = f"{METRICS[metric].label} ({METRICS[metric].unit})"
+        fig = small_multiples_figure(
+            summary, metric, actor=actor, target=target, what=what, ylabel=label
+        )
+        paths += _write(fig, out, f"multiples_{stem}", formats)
+        if full and len(comparison.results) > 1 and comparison.common_random_numbers():
+            series = {r.name: r.series(metric, actor, target) for r in comparison.results}
+            fig = difference_fan_figure(series, what=what, ylabel=f"Difference, {label}")
+            paths += _write(fig, out, f"differences_{stem}", formats)
     return paths
 
 
