@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,147 @@ def test_every_folder_says_its_kind_and_plot_redraws_it(compare_and_sweep_folder
     if kind == "compare":
         assert (folder / "report.html").is_file()
         assert {manifest(folder / f)["kind"] for f in manifest(folder)["folders"]} == {"run"}
+
+
+# --- a newcomer's frictions (issue 19): comparisons, shared options, "did you mean"
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two existing run folders of the same seed and different sizes, and one of another
+    seed."""
+    root = tmp_path_factory.mktemp("runs")
+    runs = {"big": ("baseline", "12", "3"), "small": ("no_peacekeepers", "6", "3")}
+    runs["other_seed"] = ("turkey_restrained", "6", "9")
+    for name, (scenario, r, seed) in runs.items():
+        result = invoke(
+            "run", scenario, "-r", r, "--seed", seed, "-o", root / name, "-q", "--no-figures",
+            *IN_PROCESS,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    return {name: root / name for name in runs}
+
+
+def test_compare_runs_a_new_scenario_with_the_folders_seed_and_replicates(two_runs, tmp_path):
+    out = tmp_path / "c"
+    result = invoke(
+        "compare", two_runs["big"], "russia_assertive", "-o", out, "--no-figures", *IN_PROCESS
+    )
+    assert result.exit_code == 0, result.stderr
+    info = manifest(out)
+    assert info["seeds"] == [3, 3] and info["replicates"] == [12, 12]
+    assert info["common_random_numbers"] is True and info["cut"] is None
+    assert "seed (3) and replicates (12)" in result.stderr
+    assert "paired by replicate" in result.stderr
+
+
+def test_compare_refuses_a_seed_other_than_the_folders_in_one_line(two_runs, tmp_path):
+    out = tmp_path / "c"
+    result = invoke("compare", two_runs["big"], "russia_assertive", "--seed", "4", "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "seed 3, not 4" in result.stderr
+    assert not out.exists()
+
+
+def test_compare_of_folders_of_different_sizes_says_what_was_cut(two_runs, tmp_path):
+    out = tmp_path / "c"
+    result = invoke("compare", two_runs["big"], two_runs["small"], "-o", out, "--no-figures")
+    assert result.exit_code == 0, result.stderr
+    note = next(line for line in result.stderr.splitlines() if line.startswith("note:"))
+    assert "no_peacekeepers has 6 replicates and baseline 12" in note
+    assert "leave out the other 6 of baseline" in note
+    assert manifest(out)["cut"] in note
+    paired = pd.read_parquet(out / "paired_differences.parquet")
+    assert set(paired["n"]) == {6} and paired["paired"].all()
+
+
+def test_compare_of_folders_of_different_seeds_never_says_paired(two_runs, tmp_path):
+    out = tmp_path / "c"
+    result = invoke(
+        "compare", two_runs["big"], two_runs["other_seed"], "-o", out, "--no-figures", "-q"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "not paired" in result.stderr and "(paired" not in result.stderr
+    paired = pd.read_parquet(out / "paired_differences.parquet")
+    assert not paired["paired"].any()
+    assert paired["share_higher"].between(0, 1).all()  # P(a replicate beats an independent one)
+    invoke("plot", out)
+    report = (out / "report.html").read_text()
+    assert "not paired" in report and "Paired differences against" not in report
+    # the report gives each run's seed and horizon, and what the regimes mean
+    settings = report.split("Settings of each run")[1].split("</table>")[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", settings)
+    end = load_scenario("baseline").end.isoformat()
+    assert cells == [
+        "baseline", "3", "12", "2020-11-10", end, "261",
+        "turkey_restrained", "9", "6", "2020-11-10", end, "261",
+    ]  # fmt: skip
+    assert "<th>seed</th>" in settings and '<th class="text">horizon</th>' in settings
+    assert "the first rule that applies wins" in report
+    assert "Russia's peacekeepers, deployed at the start, have all left" in report
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "sensitivity"])
+def test_commands_share_the_horizon_options(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    for option in ("--years", "--until", "--set", "--seed", "--replicates", "--out"):
+        assert option in result.stdout
+    assert ("--store [full|summary]" in result.stdout) == (command == "compare")
+
+
+def test_sensitivity_samples_has_a_long_name_and_metric_lists_its_values():
+    assert "-n, --samples" in invoke("sensitivity", "--help").stdout
+    help_text = " ".join(invoke("compare", "--help").stdout.split())
+    assert "[influence|influence_over|trust|" in help_text
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "sensitivity"])
+def test_years_reaches_the_scenarios_run(command, tmp_path):
+    out = tmp_path / command
+    args = {
+        "compare": ("compare", "baseline", "no_peacekeepers", "-r", "2"),
+        "sweep": ("sweep", "baseline", "--param", "actors.Russia.resolve=0:1:2", "-r", "2"),
+        "sensitivity": ("sensitivity", "baseline", "-n", "2", "-r", "2"),
+    }[command]
+    result = invoke(*args, "--years", "1", "-o", out, "-q", "--no-figures", *IN_PROCESS)
+    assert result.exit_code == 0, result.stderr
+    scenario_file = out / ("baseline" if command == "compare" else ".") / "scenario.yaml"
+    assert load_scenario(scenario_file).steps == 53
+
+
+def test_compare_store_full_keeps_the_trajectories(tmp_path):
+    out = tmp_path / "c"
+    result = invoke(
+        "compare", "baseline", "no_peacekeepers", "-r", "2", "--store", "full", "--years",
+        "0.5", "-o", out, "-q", "--no-figures", *IN_PROCESS,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert manifest(out / "baseline")["store"] == "full"
+    assert (out / "baseline" / "timeseries.parquet").exists()  # a folder of parts
+
+
+def test_a_misspelt_bundled_name_gets_a_did_you_mean():
+    result = invoke("run", "basline", "-q")
+    assert result.exit_code == 2
+    assert "did you mean 'baseline'?" in result.stderr
+
+
+def test_a_misspelt_event_kind_gets_a_did_you_mean(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "extends: baseline\nevents:\n  - id: more\n    kind: deploi\n    date: 2021-06-01\n"
+    )
+    result = invoke("validate", bad)
+    assert result.exit_code == 2
+    assert "got 'deploi' (did you mean 'deploy'?)" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_schema_says_its_dialect():
+    result = invoke("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert "properties" in schema

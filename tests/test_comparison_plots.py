@@ -368,3 +368,43 @@ def test_report_number_formatting() -> None:
     assert rp._number(float("nan")) == "–"
     assert rp.figure_caption("decline_curve.png") == "Money spent against influence"
     assert rp.figure_caption("my_own-figure.png") == "My own figure"
+
+
+# --- small multiples and fans of paired differences (issue 19) -------------------------------
+
+
+def test_small_multiples_draw_the_reference_faint_in_each_panel(tmp_path):
+    from hegemon import compare
+    from hegemon.plots.multiples import difference_fan_figure, small_multiples_figure
+
+    found = compare(
+        ["baseline", "russia_overstretched", "turkey_restrained"], 6, 1,
+        out=tmp_path / "c", store="full", figures=True, workers=1,
+    )  # fmt: skip
+    names = (tmp_path / "c" / "figures").iterdir()
+    assert {"multiples_influence.png", "differences_trust.png"} <= {p.name for p in names}
+    summary = found.summary
+    fig = small_multiples_figure(summary, "influence", actor="Russia", what="w", ylabel="y")
+    panels = {ax.get_gid(): ax for ax in fig.axes}
+    assert list(panels) == [f"multiple:{s}" for s in found.names]
+    ref_median = [
+        ln for ln in panels["multiple:baseline"].get_lines() if ln.get_label() == "baseline"
+    ]
+    for name in found.names[1:]:
+        ax = panels[f"multiple:{name}"]
+        (faint,) = [ln for ln in ax.get_lines() if ln.get_label() == "_reference"]
+        assert np.allclose(faint.get_ydata(), ref_median[0].get_ydata())
+        assert [c for c in ax.collections if c.get_gid() == "reference50"]
+    assert not panels["multiple:russia_overstretched"].get_title(loc="left").endswith("baseline")
+    # a scenario whose fan is the reference's says so in its panel
+    base = summary[summary["scenario"] == "baseline"].astype({"scenario": object})
+    twins = pd.concat([base, base.assign(scenario="twin")], ignore_index=True)
+    fig = small_multiples_figure(twins, "influence", actor="Russia", what="w", ylabel="y")
+    assert fig.axes[1].get_title(loc="left") == "twin: same as baseline"
+    # the difference fans: the median of the paired differences, replicate by replicate
+    series = {r.name: r.series("influence", "Russia") for r in found.results}
+    fig = difference_fan_figure(series, what="w", ylabel="y")
+    ax = {a.get_gid(): a for a in fig.axes}["difference:russia_overstretched"]
+    (median,) = [ln for ln in ax.get_lines() if ln.get_label() == "russia_overstretched"]
+    diff = series["russia_overstretched"] - series["baseline"]
+    assert np.allclose(median.get_ydata(), np.median(diff.to_numpy(), axis=1))

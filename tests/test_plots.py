@@ -571,3 +571,95 @@ def test_categorical_columns_as_written_by_the_analysis(tmp_path: Path) -> None:
     ticks = [t.get_text() for t in fg.regime_figure(o).axes[0].get_yticklabels()]
     assert ticks[:4] == ["Managed decline", "Consolidation", "Erosion", "Retreat"]
     assert "Unclassified" in ticks
+
+
+# --- the event history (issue 19) ------------------------------------------------------------
+
+
+def test_event_history_shows_one_replicates_events_and_the_ensembles_rates(baseline_ensemble):
+    from hegemon.plots.events import event_history_figure, event_rates
+    from hegemon.scenario.observables import EVENTS
+
+    events = baseline_ensemble.events
+    replicates = len(baseline_ensemble.outcomes)
+    fig = event_history_figure(events, replicates=replicates, replicate=1, scenario="baseline")
+    axes = {ax.get_gid(): ax for ax in fig.axes}
+    timeline, rates = axes["events:timeline"], axes["events:rates"]
+    kinds = [str(k) for k in dict.fromkeys(events["event"].astype(str))]
+    labels = [t.get_text() for t in timeline.get_yticklabels()]
+    assert sorted(labels) == sorted(EVENTS[k].label for k in kinds)  # labels from EVENTS
+    assert timeline.get_title(loc="left") == "Events of replicate 1"
+    # every event of replicate 1 is a mark on its kind's row
+    mine = events[events["replicate"] == 1]
+    marks = {c.get_label(): len(c.get_offsets()) for c in timeline.collections}
+    for kind, count in mine["event"].astype(str).value_counts().items():
+        assert marks[EVENTS[kind].label] == count
+    # the rates: one line per kind of model event, events per replicate per year
+    lines = {ln.get_label(): ln for ln in rates.get_lines()}
+    model_kinds = [k for k in kinds if not EVENTS[k].scenario]
+    assert set(lines) == {EVENTS[k].label for k in model_kinds}
+    clash = event_rates(events, replicates)
+    clash = clash[clash["event"] == "clash"]
+    per_year = clash["rate"].to_numpy()
+    assert np.allclose(lines["Armed clash"].get_ydata()[:-1], per_year)
+    assert clash["count"].sum() == (events["event"] == "clash").sum()
+    assert fig._suptitle.get_text() == "Event history — scenario: baseline"
+
+
+def test_plot_draws_the_event_history_of_a_run(baseline_ensemble, tmp_path):
+    from hegemon import draw
+
+    paths = draw(baseline_ensemble, tmp_path, formats=("png",))
+    assert tmp_path / "event_history.png" in paths
+
+
+# --- step-like quantities, sampling error, identical fans (issue 19) -------------------------
+
+
+def test_peacekeepers_are_drawn_as_means_not_bands(baseline_ensemble, summary_of):
+    summary = baseline_ensemble.summary
+    fig = fg.peacekeepers_figure(summary)
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # no bands
+    lines = {ln.get_label(): ln for ln in ax.get_lines() if ln.get_gid() == "peacekeepers_mean"}
+    assert np.allclose(
+        lines["Russia"].get_ydata(), summary_of(summary, "peacekeepers", "Russia", None, "mean")
+    )
+    # the end labels stay inside the axes
+    FigureCanvasAgg(fig).draw()
+    box = ax.get_window_extent()
+    for text in (t for t in ax.texts if t.get_gid() == "end_label"):
+        extent = text.get_window_extent()
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 + 1
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1 + 1
+
+
+def test_survival_has_a_binomial_band_of_the_share_holding(baseline_ensemble, summary_of):
+    summary = baseline_ensemble.summary
+    n = len(baseline_ensemble.outcomes)
+    fig = fg.survival_figure(summary, replicates=n)
+    ax = fig.axes[0]
+    (band,) = [c for c in ax.collections if c.get_gid() == "survival_ci"]
+    share = summary_of(summary, "ceasefire")
+    lo, hi = fg.wilson_interval(share, n)
+    assert (lo <= share).all() and (share <= hi).all() and (hi - lo).max() < 0.2
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert np.isclose(ys.min(), lo.min()) and np.isclose(ys.max(), hi.max())
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "95% interval of the share (binomial, Wilson)" in legend
+    # the standard set passes each scenario's runs
+    fig = fg.FIGURES["survival"](summary, baseline_ensemble.outcomes, "Russia")
+    assert [c for c in fig.axes[0].collections if c.get_gid() == "survival_ci"]
+
+
+def test_a_fan_identical_to_the_reference_is_said_so(baseline_ensemble):
+    summary = baseline_ensemble.summary
+    twin = summary.assign(scenario="twin")
+    both = pd.concat([summary.astype({"scenario": object}), twin], ignore_index=True)
+    fig = fg.influence_figure(both)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "twin  (same as baseline)" in legend
+    other = twin.assign(q50=twin["q50"] + 0.01)
+    both = pd.concat([summary.astype({"scenario": object}), other], ignore_index=True)
+    legend = [t.get_text() for t in fg.influence_figure(both).legends[0].get_texts()]
+    assert "twin" in legend and "twin  (same as baseline)" not in legend

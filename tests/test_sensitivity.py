@@ -16,6 +16,7 @@ from hegemon.analysis.sensitivity import (
     sample_count,
     sensitivity,
     sweep,
+    sweep_bands,
 )
 from hegemon.cli import cli
 from hegemon.errors import HegemonError
@@ -72,7 +73,21 @@ def test_a_sweep_of_resolve_raises_armenias_trust(baseline):
         "actors.Russia.resolve"
     )
     assert trust["mean"].is_monotonic_increasing
-    assert (trust["q05"] <= trust["q50"]).all() and (trust["q50"] <= trust["q95"]).all()
+    assert (trust["runs_q05"] <= trust["runs_q50"]).all()
+    assert (trust["runs_q50"] <= trust["runs_q95"]).all()
+    # the two meanings of a band live in columns of their own, and each row says which
+    assert set(trust["bands"]) == {"spread across runs (quantiles)"}
+    assert trust[["ci50_low", "ci90_high"]].isna().all().all()
+    share = table[table["output"] == "managed_decline_share"]
+    assert set(share["bands"]) == {"confidence interval of the share"}
+    assert share[["runs_q05", "runs_q95"]].isna().all().all()
+    assert (share["ci90_low"] <= share["ci50_low"]).all()
+    assert (share["ci50_low"] <= share["mean"]).all() and (
+        share["mean"] <= share["ci50_high"]
+    ).all()
+    assert (share["ci50_high"] <= share["ci90_high"]).all()
+    bands = sweep_bands(share)
+    assert bands["q50"].equals(share["mean"]) and bands["q95"].equals(share["ci90_high"])
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
+from hegemon.analysis.sensitivity import BAND_MEANINGS
 from hegemon.plots import sensitivity as ss
 from hegemon.plots import style as st
 from hegemon.scenario import load_scenario
@@ -24,7 +25,8 @@ OUTPUTS = (
     ("managed_decline_share", "share of managed decline"),
 )
 BASELINE = load_scenario("baseline")  # declares the outputs: labels, units, colours, order
-Z = {"q05": -1.645, "q25": -0.674, "q50": 0.0, "q75": 0.674, "q95": 1.645}
+Z = {"runs_q05": -1.645, "runs_q25": -0.674, "runs_q50": 0.0, "runs_q75": 0.674, "runs_q95": 1.645}
+CI = {"ci90_low": -1.645, "ci50_low": -0.674, "ci50_high": 0.674, "ci90_high": 1.645}
 
 
 def make_sweep(grid: dict[str, np.ndarray], outputs=OUTPUTS, runs: int = 200) -> pd.DataFrame:
@@ -37,13 +39,16 @@ def make_sweep(grid: dict[str, np.ndarray], outputs=OUTPUTS, runs: int = 200) ->
         r = params.get(RESOLVE, 0.4)
         t = params.get(TROOPS, 2000.0) / 4000.0
         for output, label in outputs:
+            qs = dict.fromkeys([*Z, *CI], np.nan)
             if output.endswith(("_share", "survival")):
                 mean = float(np.clip(0.2 + 0.5 * r + 0.2 * t, 0.0, 1.0))
                 spread = np.sqrt(mean * (1 - mean) / runs)
-                qs = {k: float(np.clip(mean + z * spread, 0, 1)) for k, z in Z.items()}
+                qs |= {k: float(np.clip(mean + z * spread, 0, 1)) for k, z in CI.items()}
+                qs["bands"] = BAND_MEANINGS["ci"]
             else:
                 mean = -0.15 + 0.2 * r + 0.05 * t
-                qs = {k: mean + z * 0.05 for k, z in Z.items()}
+                qs |= {k: mean + z * 0.05 for k, z in Z.items()}
+                qs["bands"] = BAND_MEANINGS["runs"]
             rows.append(
                 {"point": point, **params, "output": output, "label": label, "n": runs}
                 | {"mean": mean, **qs}

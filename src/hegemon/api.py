@@ -137,8 +137,10 @@ def _run_figures(
     observations: Path | str | bool | None = None,
 ) -> list[Path]:
     from hegemon.plots import draw_all
+    from hegemon.plots.events import EVENT_HISTORY, event_history_figure
+    from hegemon.plots.figures import _write
 
-    return draw_all(
+    paths = draw_all(
         results.summary,
         results.outcomes,
         out,
@@ -146,6 +148,15 @@ def _run_figures(
         focal_power=results.scenario.focus.power,
         observed=observed_points(results, observations),
     )
+    if not results.events.empty:
+        fig = event_history_figure(
+            results.events,
+            replicates=int(results.manifest.get("replicates", len(results.outcomes))),
+            weeks=int(results.manifest.get("steps", results.scenario.steps)) + 1,
+            scenario=results.name,
+        )
+        paths += _write(fig, out, EVENT_HISTORY, formats)
+    return paths
 
 
 def _comparison_figures(
@@ -157,6 +168,7 @@ def _comparison_figures(
     """The comparison figures on shared axes, and the self-contained ``report.html`` beside
     the figures' folder."""
     from hegemon.analysis.compare import default_outcomes
+    from hegemon.analysis.regimes import definitions
     from hegemon.plots.comparison import comparison_figures
     from hegemon.plots.report import write_report
 
@@ -176,6 +188,7 @@ def _comparison_figures(
         formats=formats,
         observed=observed_points(comparison.reference, observations, cutoff=_cutoff(comparison)),
     )
+    paths += _multiples(comparison, summary, out, formats)
     scenarios = pd.DataFrame(
         {
             "name": comparison.names,
@@ -190,19 +203,82 @@ def _comparison_figures(
         else f"The differences are not paired by replicate: {comparison.unpaired_reason()}; "
         "they are differences of means with Welch's intervals."
     )
+    cut = comparison.cut()
+    if cut:
+        crn += f" Note: {cut}."
     names = comparison.names
+    differences = (
+        f"Paired differences against {names[0]} (95% intervals)"
+        if comparison.common_random_numbers()
+        else f"Differences against {names[0]}, not paired (95% Welch intervals)"
+    )
     write_report(
         out.parent / "report.html",
         title=f"{names[0]} compared with {', '.join(names[1:])}",
         intro=crn,
         scenarios=scenarios,
         tables={
-            f"Paired differences against {names[0]} (95% intervals)": paired,
+            "Settings of each run": _settings(comparison),
+            differences: paired,
             "Share of replicates in each outcome regime": regimes.reset_index(),
+            "Outcome regimes (the first rule that applies wins)": definitions(
+                comparison.reference.scenario
+            ),
         },
         figures=[p for p in paths if p.suffix == ".png"],
     )
     return paths
+
+
+def _multiples(
+    comparison: Comparison, summary: pd.DataFrame, out: Path, formats: tuple[str, ...]
+) -> list[Path]:
+    """The readable comparison figures of the focal power's influence and its ally's trust:
+    small multiples, one panel per scenario; and, when every run kept its trajectories,
+    fans of the paired differences over time."""
+    from hegemon.plots.figures import _write
+    from hegemon.plots.multiples import difference_fan_figure, small_multiples_figure
+    from hegemon.scenario.observables import METRICS
+
+    focus = comparison.reference.scenario.focus
+    wanted = {
+        "influence": ("influence", focus.power, None, f"{focus.power}'s regional influence"),
+        "trust": ("trust", focus.ally, focus.power, f"{focus.ally}'s trust in {focus.power}"),
+    }
+    paths: list[Path] = []
+    have = set(summary["metric"].astype(str))
+    full = all(r.timeseries is not None for r in comparison.results)
+    for stem, (metric, actor, target, what) in wanted.items():
+        if metric not in have:
+            continue
+        label = f"{METRICS[metric].label} ({METRICS[metric].unit})"
+        fig = small_multiples_figure(
+            summary, metric, actor=actor, target=target, what=what, ylabel=label
+        )
+        paths += _write(fig, out, f"multiples_{stem}", formats)
+        if full and len(comparison.results) > 1 and comparison.common_random_numbers():
+            series = {r.name: r.series(metric, actor, target) for r in comparison.results}
+            fig = difference_fan_figure(series, what=what, ylabel=f"Difference, {label}")
+            paths += _write(fig, out, f"differences_{stem}", formats)
+    return paths
+
+
+def _settings(comparison: Comparison) -> pd.DataFrame:
+    """Per scenario: the seed, replicates and horizon it ran with (for the report)."""
+    rows = []
+    for result in comparison.results:
+        info, spec = result.manifest, result.scenario
+        rows.append(
+            {
+                "scenario": result.name,
+                "seed": info.get("seed"),
+                "replicates": info.get("replicates"),
+                "start": info.get("start", spec.start.isoformat()),
+                "horizon": info.get("end", spec.end.isoformat()),
+                "weeks": info.get("steps", spec.steps),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _sample_figures(results: SampleResults, out: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -242,6 +318,28 @@ def save(
     """Copy a run or a comparison to the folder ``path`` (atomically, never over an existing
     folder unless ``overwrite``), with its figures unless ``figures=False``."""
     return results.save(path, overwrite=overwrite, figures=_drawn(figures))
+
+
+def export(
+    results: Results | Comparison | SampleResults | Path | str,
+    format: Literal["csv", "xlsx"] = "csv",
+    *,
+    out: Path | str,
+    overwrite: bool = False,
+) -> Path:
+    """Export the tables of a results folder for spreadsheets: a folder of CSV files, one
+    per table, or an Excel workbook (``xlsx``, needs ``pip install 'hegemon[export]'``)
+    with the tables that fit in a sheet and an ``about`` sheet saying what it left to the
+    CSV export (see :mod:`hegemon.results.export`).
+
+    >>> export("results/base", "xlsx", out="base.xlsx")  # doctest: +SKIP
+    """
+    from hegemon.results.export import export as export_tables
+
+    folder = results if isinstance(results, Path | str) else results.path
+    if folder is None:
+        raise HegemonError("export needs results written to a folder")
+    return export_tables(Path(folder), format, out, overwrite=overwrite)
 
 
 def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
@@ -441,8 +539,8 @@ def is_results_folder(source: Source) -> bool:
 
 def compare(
     sources: Sequence[Source],
-    replicates: int = 1000,
-    seed: int = 0,
+    replicates: int | None = None,
+    seed: int | None = None,
     *,
     out: Path | str,
     overrides: Sequence[str] = (),
@@ -451,6 +549,7 @@ def compare(
     resume: bool = False,
     figures: bool = True,
     metrics: Sequence[str] | None = None,
+    store: Store = "summary",
     **engine: Any,
 ) -> Comparison:
     """Run every scenario of ``sources`` (scenarios, files, bundled names, or existing
@@ -459,13 +558,18 @@ def compare(
     regime shares, figures on shared axes and ``report.html``. ``engine`` goes to
     :func:`run` (``workers``, ``executor``, ``chunk_size``, ``progress``, ``command``).
 
+    Scenarios to run take the seed and replicates of the results folders among ``sources``
+    (the first of them) when ``seed`` and ``replicates`` are None, else 0 and 1,000; a
+    ``seed`` other than a folder's is refused, since its replicates could not be paired.
+
     Each scenario runs into its own folder under ``<out>.partial`` (a resumable run), so an
     interrupted comparison keeps its finished runs and chunks, and ``resume=True`` continues
     it; ``<out>.partial`` is renamed to ``out`` when the comparison is complete."""
-    check_replicates(replicates)
     target = Path(out)
     check_folder_name(target)
     check_target(target, overwrite=overwrite)
+    seed, replicates = compare_settings(sources, seed, replicates)
+    check_replicates(replicates)
     work = partial_folder(target)
     check_target(work, overwrite=True, partial=True)
     specs = {
@@ -488,6 +592,7 @@ def compare(
         ],
         "seed": seed,
         "replicates": replicates,
+        "store": store,
         "chunk_size": engine.get("chunk_size", DEFAULT_CHUNK_SIZE),
         "metrics": list(metrics) if metrics else None,
     }
@@ -507,7 +612,7 @@ def compare(
             else:
                 again = partial_folder(folder).exists()
                 ran = run(
-                    specs[i], replicates, seed, store="summary", out=folder, resume=again, **engine
+                    specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
                 )
                 results.append(ran)
         comparison = Comparison(results, metrics=list(metrics) if metrics else None)
@@ -560,6 +665,27 @@ def _start_comparison(
     except OSError as err:
         shutil.rmtree(work, ignore_errors=True)
         raise HegemonError(f"{work}: cannot write: {err.strerror or err}") from None
+
+
+def compare_settings(
+    sources: Sequence[Source], seed: int | None, replicates: int | None
+) -> tuple[int, int]:
+    """The seed and replicates to run a comparison's scenarios with: those given, else those
+    of its first results folder, else 0 and 1,000. When there are scenarios to run, a given
+    seed that is not every folder's is refused (one line): their replicates would not pair."""
+    folders = [Results(s) for s in sources if is_results_folder(s)]
+    if folders and len(folders) < len(sources):
+        first = folders[0].manifest
+        if seed is not None and any(f.manifest.get("seed") != seed for f in folders):
+            other = next(f for f in folders if f.manifest.get("seed") != seed)
+            raise HegemonError(
+                f"{other.path} ran with seed {other.manifest.get('seed')}, not {seed}: "
+                "differences would not be paired; leave out --seed to run the scenarios "
+                "with the folders' seed"
+            )
+        seed = int(first.get("seed", 0)) if seed is None else seed
+        replicates = int(first.get("replicates", 1000)) if replicates is None else replicates
+    return (0 if seed is None else seed), (1000 if replicates is None else replicates)
 
 
 def sweep(

@@ -15,6 +15,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from hegemon.errors import BadInput, HegemonError, Problem, ScenarioError
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 NOTHING_KEPT = "nothing was kept; run the command again to start over"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"  # what pydantic writes
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,6 +68,19 @@ def finite(value: float | None, expected: str) -> float | None:
     return value
 
 
+class LazyChoice(click.Choice):
+    """A click.Choice whose values are read when first needed (``--help``, a bad value), so
+    that starting the CLI does not import the scenario layer."""
+
+    def __init__(self, values: Callable[[], list[str]]) -> None:
+        self._values = values
+        self.case_sensitive = True
+
+    @functools.cached_property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self._values())
+
+
 def parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
@@ -102,6 +117,40 @@ def scenario_options(func: Callable[..., Any]) -> Callable[..., Any]:
         metavar="KEY=VALUE",
         help="Override a scenario value, e.g. actors.Russia.resolve=0.9 (repeatable).",
     )(func)
+
+
+def horizon_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--years`` and ``--until``, spelled the same in every command that runs a scenario."""
+    func = click.option(
+        "--until", callback=parse_date, help="End date YYYY-MM-DD (instead of --years)."
+    )(func)
+    return click.option(
+        "--years",
+        type=click.FloatRange(min=0, min_open=True, max=50),
+        callback=lambda ctx, param, value: finite(value, "years in (0, 50]"),
+        help="Horizon in years from the scenario's start.",
+    )(func)
+
+
+def horizon_overrides(years: float | None, until: str | None) -> list[str]:
+    """The ``--set`` items that ``--years`` or ``--until`` stand for (one of them at most)."""
+    if years is not None and until is not None:
+        raise click.UsageError("give --years or --until, not both")
+    if years is not None:
+        return [f"horizon_years={years}", "until=null"]
+    return [f"until={until}"] if until is not None else []
+
+
+def store_option(default: str) -> Callable[..., Any]:
+    """``--store``: keep every trajectory, or only the summary."""
+    return click.option(
+        "--store",
+        type=click.Choice(["full", "summary"]),
+        default=None if default == "auto" else default,
+        show_default=default != "auto",
+        help="Keep every trajectory, or only the summary"
+        + (" [default: full up to 10,000 replicates]." if default == "auto" else "."),
+    )
 
 
 def ensemble_options(replicates: int, what: str = "Monte Carlo replicates") -> Callable[..., Any]:
@@ -210,13 +259,7 @@ def default_out(stem: str) -> Path:
 @cli.command()
 @click.argument("scenario", default="baseline")
 @ensemble_options(1000)
-@click.option(
-    "--years",
-    type=click.FloatRange(min=0, min_open=True, max=50),
-    callback=lambda ctx, param, value: finite(value, "years in (0, 50]"),
-    help="Horizon in years from the scenario's start.",
-)
-@click.option("--until", callback=parse_date, help="End date YYYY-MM-DD (instead of --years).")
+@horizon_options
 @scenario_options
 @click.option(
     "-o",
@@ -224,11 +267,7 @@ def default_out(stem: str) -> Path:
     type=click.Path(path_type=Path),
     help="Results folder [default: results/<scenario>-<time>].",
 )
-@click.option(
-    "--store",
-    type=click.Choice(["full", "summary"]),
-    help="Keep every trajectory, or only the summary [default: full up to 10,000 replicates].",
-)
+@store_option("auto")
 @click.option(
     "--resume",
     type=click.Path(path_type=Path),
@@ -266,10 +305,7 @@ def run(
     from hegemon.api import run as run_api
     from hegemon.scenario.loader import load_scenario
 
-    if years is not None and until is not None:
-        raise click.UsageError("give --years or --until, not both")
-    extra = [f"horizon_years={years}", "until=null"] if years is not None else []
-    extra += [f"until={until}"] if until is not None else []
+    extra = horizon_overrides(years, until)
     found: list[Problem] = []
     spec = load_scenario(
         scenario,
@@ -327,9 +363,16 @@ def plot(folder: Path, out: Path | None) -> None:
         click.echo(str(path))
 
 
+def given(name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (not its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
 @cli.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @ensemble_options(1000, "replicates of each scenario")
+@horizon_options
 @scenario_options
 @click.option(
     "-o",
@@ -337,6 +380,7 @@ def plot(folder: Path, out: Path | None) -> None:
     type=click.Path(path_type=Path),
     help="Comparison folder [default: results/compare-<time>].",
 )
+@store_option("summary")
 @click.option(
     "--resume",
     type=click.Path(path_type=Path),
@@ -347,6 +391,7 @@ def plot(folder: Path, out: Path | None) -> None:
     "--metric",
     "metrics",
     multiple=True,
+    type=LazyChoice(lambda: list(import_module("hegemon.scenario.observables").METRICS)),
     help="Metric to overlay in the fan charts (repeatable; default: all).",
 )
 @friendly
@@ -360,64 +405,80 @@ def compare(
     scheduler: str | None,
     no_figures: bool,
     quiet: bool,
+    years: float | None,
+    until: str | None,
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
     resume: Path | None,
+    store: str,
     metrics: tuple[str, ...],
 ) -> None:
     """Compare SCENARIOS (files, bundled names or existing results folders; the first is the
     reference) run with common random numbers: one results folder each, paired differences,
-    figures on shared axes and a self-contained report.html.
+    figures on shared axes and a self-contained report.html. Scenarios compared with
+    existing folders run with the folders' seed and replicates (a different --seed is
+    refused); --years, --until and --set apply to the scenarios run, not to the folders.
 
     \b
-    Example:
+    Examples:
       hegemon compare baseline no_peacekeepers russia_assertive turkey_restrained \\
           russia_overstretched -r 1000 -o results/counterfactuals
+      hegemon compare results/baseline my-scenario.yaml -o results/mine
     """
     from hegemon.api import compare as compare_api
-    from hegemon.api import is_results_folder
-    from hegemon.scenario.observables import METRICS
+    from hegemon.api import compare_settings, is_results_folder
 
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown metric {unknown[0]!r} (expected one of: {', '.join(METRICS)})",
-            param_hint="--metric",
+    folders = [name for name in scenarios if is_results_folder(name)]
+    to_run = len(scenarios) - len(folders)
+    seed_, replicates_ = compare_settings(
+        scenarios, seed if given("seed") else None, replicates if given("replicates") else None
+    )
+    if folders and to_run and not quiet:
+        click.echo(
+            f"note: running the {to_run} scenario(s) with the seed ({seed_}) and replicates "
+            f"({replicates_:,}) of {folders[0]}",
+            err=True,
         )
     if resume is not None and out is not None and out != resume:
         raise click.UsageError("--resume DIR names the comparison folder; do not also give -o")
-    to_run = sum(not is_results_folder(name) for name in scenarios)
-    bar = progress_bar(replicates * to_run, "compare", quiet)
+    extra = horizon_overrides(years, until)
+    bar = progress_bar(replicates_ * to_run, "compare", quiet)
     with bar, executor_for(scheduler) as pool:
         comparison = compare_api(
             scenarios,
-            replicates,
-            seed,
+            replicates_,
+            seed_,
             out=resume or out or default_out("compare"),
             resume=resume is not None,
-            overrides=overrides,
+            overrides=[*extra, *overrides],
             allow_outside=allow_outside,
             overwrite=force,
             figures=not no_figures,
             metrics=metrics,
+            store=store,
             workers=workers or default_workers(),
             chunk_size=chunk_size,
             executor=pool,
             progress=bar.update,
             command=command_line(),
         )
-    if not comparison.common_random_numbers():
+    paired = comparison.common_random_numbers()
+    if not paired:
         click.echo(
             f"warning: {comparison.unpaired_reason()}; differences are not paired by "
             "replicate (differences of means, Welch's intervals)",
             err=True,
         )
+    cut = comparison.cut()
+    if cut:
+        click.echo(f"note: {cut}", err=True)
     if not quiet:
         table = comparison.paired[["scenario", "label", "mean_diff", "ci_low", "ci_high"]]
+        how = "paired by replicate" if paired else "not paired"
         with pd_display():
             click.echo(
-                f"\nDifferences from {comparison.reference.name} (mean, 95% interval):\n"
+                f"\nDifferences from {comparison.reference.name} ({how}; mean, 95% interval):\n"
                 f"{table.to_string(index=False, float_format=lambda x: f'{x:.3f}')}\n",
                 err=True,
             )
@@ -435,6 +496,7 @@ def compare(
     help="A parameter and its grid, e.g. actors.Russia.resolve=0:1:11 (once or twice).",
 )
 @ensemble_options(200, "replicates at each grid point")
+@horizon_options
 @scenario_options
 @click.option(
     "-o", "--out", type=click.Path(path_type=Path), help="Folder [default: results/sweep-<time>]."
@@ -451,13 +513,16 @@ def sweep(
     scheduler: str | None,
     no_figures: bool,
     quiet: bool,
+    years: float | None,
+    until: str | None,
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
 ) -> None:
     """Sweep one or two parameters of SCENARIO over a grid; every point is an ensemble with
     common random numbers. Writes sweep.parquet/.csv and figures (outputs against the
-    parameter with bands, or heatmaps for two parameters).
+    parameter with bands, or heatmaps for two parameters). A sweep keeps one row per point
+    and output, never trajectories, so it has no --store.
 
     \b
     Examples:
@@ -480,7 +545,7 @@ def sweep(
             replicates,
             seed,
             out=target,
-            overrides=overrides,
+            overrides=[*horizon_overrides(years, until), *overrides],
             allow_outside=allow_outside,
             overwrite=force,
             figures=not no_figures,
@@ -492,8 +557,18 @@ def sweep(
         )
     table = results.table("sweep")
     if not quiet:
-        shown = table[[*points, "output", "mean", "q05", "q95"]]
+        from hegemon.analysis.sensitivity import sweep_bands
+
+        bands = sweep_bands(table)
+        shown = table[[*points, "output", "mean"]].assign(
+            low_90=bands["q05"], high_90=bands["q95"], bands=table["bands"]
+        )
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"), err=True)
+        click.echo(
+            "low_90 .. high_90: the middle 90% of runs for a level, the 90% confidence "
+            "interval for a share",
+            err=True,
+        )
     click.echo(str(target))
 
 
@@ -515,11 +590,13 @@ def sweep(
 )
 @click.option(
     "-n",
+    "--samples",
     "samples",
     type=click.IntRange(min=2),
     help="Morris trajectories [default: 10] or Sobol' base size N, a power of two [default: 256].",
 )
 @ensemble_options(20, "replicates of each sample")
+@horizon_options
 @scenario_options
 @click.option(
     "-o",
@@ -541,13 +618,16 @@ def sensitivity(
     scheduler: str | None,
     no_figures: bool,
     quiet: bool,
+    years: float | None,
+    until: str | None,
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
 ) -> None:
     """Global sensitivity analysis of SCENARIO with SALib: which parameters drive the change
     in the focal power's influence, its ally's trust, the ceasefire's survival and the share
-    of managed decline. Writes indices.parquet/.csv, samples.parquet and ranked figures.
+    of managed decline. Writes indices.parquet/.csv, samples.parquet and ranked figures
+    (one row per sample, never trajectories, so there is no --store).
 
     \b
     Examples:
@@ -558,7 +638,8 @@ def sensitivity(
     from hegemon.api import sensitivity as sensitivity_api
     from hegemon.scenario.loader import load_scenario, read_parameter_list
 
-    spec = load_scenario(scenario, overrides, allow_outside=allow_outside)
+    extra = horizon_overrides(years, until)
+    spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
     params = read_parameter_list(params_file) if params_file else None
     target = out or default_out("sensitivity")
     if target.exists() and not force:
@@ -904,6 +985,41 @@ def runs_hint(scenario: str, particles: int | None, repeats: int | None) -> int:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    show_default=True,
+    help="A folder of CSV files (every table), or one Excel workbook (the tables that fit "
+    "in a sheet; needs: pip install 'hegemon[export]').",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The folder of CSV files, or the workbook (.xlsx), to write.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@friendly
+def export(folder: Path, format_: str, out: Path, force: bool) -> None:
+    """Export the tables of a results FOLDER for spreadsheets: every table as CSV, or an
+    Excel workbook with the summary, outcomes and events (the trajectories where they fit
+    in a sheet, or wide by replicate) and an 'about' sheet saying what it left to the CSV.
+
+    \b
+    Examples:
+      hegemon export results/baseline --format csv -o baseline-csv
+      hegemon export results/baseline --format xlsx -o baseline.xlsx
+    """
+    from hegemon.api import export as export_api
+
+    click.echo(str(export_api(folder, format_, out=out, overwrite=force)))  # type: ignore[arg-type]
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True)
 @scenario_options
 @friendly
@@ -1001,7 +1117,8 @@ def schema() -> None:
 
     from hegemon.scenario.schema import Scenario
 
-    click.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    schema = {"$schema": JSON_SCHEMA_DIALECT, **Scenario.model_json_schema()}
+    click.echo(json.dumps(schema, indent=2))
 
 
 class pd_display:

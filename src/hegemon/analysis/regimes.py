@@ -29,6 +29,35 @@ from hegemon.scenario.observables import OUTCOMES
 from hegemon.scenario.schema import Peacekeeping, Scenario
 
 REGIMES = ("managed_decline", "consolidation", "erosion", "retreat", "collapse")
+#: What each regime means, in the order the rules are checked (the first that applies wins).
+DEFINITIONS: dict[str, str] = {
+    "collapse": "the ceasefire collapsed before the horizon",
+    "retreat": "the focal power's peacekeepers, deployed at the start, have all left",
+    "consolidation": "the focal power's regional influence did not fall",
+    "managed_decline": (
+        "the focal power's influence fell although it paid to hold its position "
+        "(peacekeeping where it has a mandate, else its regional spending), its ally's "
+        "trust in it fell and its rival's influence rose"
+    ),
+    "erosion": "influence fell without the full signature of managed decline",
+}
+
+
+def definitions(scenario: Scenario) -> pd.DataFrame:
+    """The regimes' definitions for ``scenario``'s focus (power, ally and rival named), in
+    the order the rules are checked."""
+    focus = scenario.focus
+    names = {
+        "the focal power's": f"{focus.power}'s",
+        "its ally's": f"its ally {focus.ally}'s",
+        "its rival's": f"its rival {focus.rival}'s",
+    }
+    rows = []
+    for regime, text in DEFINITIONS.items():
+        for words, name in names.items():
+            text = text.replace(words, name)
+        rows.append({"regime": regime, "definition": text})
+    return pd.DataFrame(rows)
 
 
 def classify(outcomes: pd.DataFrame, scenario: Scenario) -> pd.Series:

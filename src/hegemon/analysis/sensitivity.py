@@ -5,7 +5,8 @@ Both evaluate parameter samples through the vectorized engine
 replicates with common random numbers, and the outputs are averaged over them.
 
 - A **sweep** is a grid over one or two parameters (``KEY=LO:HI:N``); the table gives each
-  output's mean and quantiles across replicates at each point.
+  output's mean at each point, with the quantiles across replicates of a level or the
+  confidence intervals of a share, in columns named apart (:func:`sweep`).
 - **Morris** elementary effects (Morris 1991; Campolongo, Cariboni & Saltelli 2007: μ*) screen
   many parameters cheaply; **Sobol'** indices (Saltelli et al. 2010; first order S1 and total
   order ST, with bootstrap 95% intervals) apportion the variance of each output. Sampling and
@@ -117,6 +118,17 @@ def parse_grid(spec: str) -> tuple[str, np.ndarray]:
     return key.strip(), np.linspace(lo, hi, n)
 
 
+#: The sweep table's band columns, by what they hold: for a level, quantiles of the output
+#: across the runs at a point; for a share of runs, confidence intervals of the share (the
+#: normal approximation, clipped to 0..1). A row fills one set; the other is empty.
+RUN_QUANTILES = ("runs_q05", "runs_q25", "runs_q50", "runs_q75", "runs_q95")
+SHARE_INTERVALS = ("ci90_low", "ci50_low", "ci50_high", "ci90_high")
+BAND_MEANINGS = {
+    "runs": "spread across runs (quantiles)",
+    "ci": "confidence interval of the share",
+}
+
+
 def sweep(
     scenario: Scenario,
     grid: dict[str, np.ndarray],
@@ -124,9 +136,11 @@ def sweep(
     seed: int = 0,
     **engine: Any,
 ) -> pd.DataFrame:
-    """Outputs over a grid of one or two parameters: one row per point and output with
-    ``mean, q05 ... q95`` across replicates (for shares, the bands are 50% and 90%
-    confidence intervals of the share) and ``n``."""
+    """Outputs over a grid of one or two parameters: one row per point and output with the
+    ``mean`` and ``n``, and bands of two meanings in columns of their own, said by
+    ``bands``: ``runs_q05 .. runs_q95`` (a level: quantiles across the replicates) or
+    ``ci50_low, ci50_high, ci90_low, ci90_high`` (a share of runs: its 50% and 90%
+    confidence intervals)."""
     if not 1 <= len(grid) <= 2:
         raise HegemonError(f"a sweep takes one or two parameters, got {len(grid)}")
     axes = np.meshgrid(*grid.values(), indexing="ij")
@@ -142,21 +156,34 @@ def sweep(
             row.update({path: float(samples[path][point]) for path in samples})
             row.update({"output": out.name, "label": out.label, "n": len(v)})
             mean = float(v.mean())
+            bands = dict.fromkeys((*RUN_QUANTILES, *SHARE_INTERVALS), np.nan)
             if out.binary:
                 se = math.sqrt(max(mean * (1 - mean), 0.0) / len(v))
-                q = {
-                    "q05": mean + Z[0.05] * se,
-                    "q25": mean + Z[0.25] * se,
-                    "q50": mean,
-                    "q75": mean - Z[0.25] * se,
-                    "q95": mean - Z[0.05] * se,
-                }
-                q = {k: min(max(x, 0.0), 1.0) for k, x in q.items()}
+                zs = (Z[0.05], Z[0.25], -Z[0.25], -Z[0.05])
+                for name, z in zip(SHARE_INTERVALS, zs, strict=True):
+                    bands[name] = min(max(mean + z * se, 0.0), 1.0)
             else:
                 qs = np.quantile(v, [0.05, 0.25, 0.5, 0.75, 0.95])
-                q = dict(zip(["q05", "q25", "q50", "q75", "q95"], qs.tolist(), strict=True))
-            rows.append({**row, "mean": mean, **q})
+                bands.update(zip(RUN_QUANTILES, qs.tolist(), strict=True))
+            kind = "ci" if out.binary else "runs"
+            rows.append({**row, "mean": mean, "bands": BAND_MEANINGS[kind], **bands})
     return pd.DataFrame(rows)
+
+
+def sweep_bands(table: pd.DataFrame) -> pd.DataFrame:
+    """The bands of sweep rows as fan-chart quantiles ``q05 .. q95`` (whatever they mean:
+    the spread across runs, or for a share its confidence intervals around the share)."""
+    out = pd.DataFrame(index=table.index)
+    share = table["bands"].astype(str) == BAND_MEANINGS["ci"]
+    ci = [table[c] for c in SHARE_INTERVALS]
+    for name, runs, interval in zip(
+        ("q05", "q25", "q50", "q75", "q95"),
+        RUN_QUANTILES,
+        (ci[0], ci[1], table["mean"], ci[2], ci[3]),
+        strict=True,
+    ):
+        out[name] = pd.to_numeric(interval.where(share, table[runs]), errors="coerce")
+    return out
 
 
 # --------------------------------------------------------------------------- SALib

@@ -408,25 +408,30 @@ def _end_labels(ax: Axes, kind: str) -> None:
             ends.append((float(ys[ok[-1]]), _xnum(xs[ok[-1]]), line.get_color()))
     if not ends:
         return
-    ends.sort(key=lambda e: e[0])
+    # inside the axes, right-aligned at the line ends and nudged apart, so that no label
+    # spills over the axes (several scenarios' labels at the same end stack downwards)
+    ends.sort(key=lambda e: -e[0])
     lo, hi = ax.get_ylim()
-    gap = 0.06 * (hi - lo)
-    previous = -math.inf
+    gap = 0.07 * (hi - lo)
+    previous = math.inf
     for value, x, colour in ends:
-        ypos = max(value, previous + gap)
+        ypos = min(value + 0.035 * (hi - lo), previous - gap, hi - 0.04 * (hi - lo))
+        ypos = max(ypos, lo + 0.04 * (hi - lo))
         previous = ypos
         text = f"{value:.0%}" if kind == "percent" else _money(value)
         ax.annotate(
             text,
             xy=(x, ypos),
-            xytext=(4, 0),
+            xytext=(-3, 0),
             textcoords="offset points",
             va="center",
-            ha="left",
+            ha="right",
             fontsize=st.NOTE_SIZE,
             color=colour,
             fontweight="bold",
-            annotation_clip=False,
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+            zorder=4,
+            gid="end_label",
         )
 
 
@@ -647,7 +652,8 @@ def fan_figure(
     if split:
         for i, scen in enumerate(scenarios):
             handles.append(_fan_handle(st.scenario_colour(i), st.scenario_linestyle(i)))
-            labels.append(scen)
+            twin = i > 0 and _same_fans(frames[scenarios[0]], frames[scen])
+            labels.append(f"{scen}  (same as {scenarios[0]})" if twin else scen)
     elif any(len(p.series) > 1 for p in panels) or single_axes:
         seen: dict[str, str] = {}
         for p in panels:
@@ -665,13 +671,9 @@ def fan_figure(
     if context and not multi and len(panels) > 1:
         handles.append(Line2D([], [], color=st.CONTEXT, linewidth=1.1))
         labels.append("Other powers (median)")
-    for filled in sorted(kinds, reverse=True):
-        handles.append(_observed_handle(filled))
-        labels.append(
-            ("Observed, 95% interval" if False not in kinds else "Observed up to the cut-off")
-            if filled
-            else ("Observed after the cut-off" if True in kinds else "Observed, 95% interval")
-        )
+    for handle, label in _observed_legend(kinds):
+        handles.append(handle)
+        labels.append(label)
     _legend(fig, handles, labels, key=_band_key(with90=any90))
     _suptitle(fig, _title(what, scenarios))
     return fig
@@ -720,6 +722,32 @@ def _observed_handle(filled: bool) -> Line2D:
         [], [], marker="o", linestyle="", color=st.TEXT, markeredgecolor=st.TEXT,
         markerfacecolor=st.NEUTRAL if filled else "white", markersize=5.5,
     )  # fmt: skip
+
+
+def _observed_legend(kinds: set[bool]) -> list[tuple[Line2D, str]]:
+    """Legend entries for the kinds of observation drawn (filled: up to the cut-off)."""
+    return [
+        (
+            _observed_handle(filled),
+            ("Observed, 95% interval" if False not in kinds else "Observed up to the cut-off")
+            if filled
+            else ("Observed after the cut-off" if True in kinds else "Observed, 95% interval"),
+        )
+        for filled in sorted(kinds, reverse=True)
+    ]
+
+
+def _same_fans(reference: pd.DataFrame, other: pd.DataFrame) -> bool:
+    """Whether a scenario's fans are the reference's, every series and step (common random
+    numbers: a scenario that does not touch them draws them hidden under the reference's)."""
+    keys = ["metric", "actor", "target", "step"]
+    cols = ["mean", *QUANTILES]
+    a = reference.astype({k: object for k in keys[:3]}).fillna({k: "" for k in keys[:3]})
+    b = other.astype({k: object for k in keys[:3]}).fillna({k: "" for k in keys[:3]})
+    a, b = a.set_index(keys)[cols].sort_index(), b.set_index(keys)[cols].sort_index()
+    if len(a) != len(b) or not a.index.equals(b.index):
+        return False
+    return bool(np.allclose(a.to_numpy(float), b.to_numpy(float), atol=1e-9, equal_nan=True))
 
 
 def _wrap_cols(n: int, max_cols: int = 3) -> int:
@@ -796,30 +824,68 @@ def trust_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = None)
 
 
 def peacekeepers_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = None) -> Figure:
-    """Peacekeeping troops deployed by each power."""
+    """Peacekeeping troops deployed by each power: the mean over the runs, a line per power
+    (and per scenario in a comparison). Troops are step-like (a mandate is there in full or
+    gone), so quantile bands would jump between 0 and the full contingent while the median
+    stays flat; the mean is the expected deployment, i.e. the contingent times the share
+    of runs that still have it."""
     rows = _require(summary, "peacekeepers")
+    scenarios = _scenarios(rows)
+    multi = len(scenarios) > 1
     powers = st.order_actors(rows["actor"])
-    panels = [
-        Panel(
-            "Peacekeepers deployed",
-            tuple(
-                Series("peacekeepers", p, None, p, st.actor_colour(p), alone=f"{p}: troops")
-                for p in powers
-            ),
-        )
-    ]
-    return fan_figure(
-        rows,
-        what="Peacekeepers deployed",
-        panels=panels,
-        ylabel="Peacekeepers (troops)",
-        kind="count",
-        ncols=1,
-        end_labels=True,
-        panel_size=(6.4, 3.6),
-        note="Troops on the ground, by power; labels give the median at the horizon",
-        observed=observed,
-    )
+    fig = _new_figure(8.0, 5.0 if multi else 4.6)
+    ax = fig.add_subplot()
+    st.style_axes(ax)
+    handles: list[Any] = []
+    labels: list[str] = []
+    kinds: set[bool] = set()
+    for i, (scen, frame) in enumerate(_by_scenario(rows, scenarios).items()):
+        for j, power in enumerate(powers):
+            data = _series(frame, "peacekeepers", actor=power)
+            if data.empty:
+                continue
+            colour = st.scenario_colour(i) if multi else st.actor_colour(power)
+            style = _overlay_linestyle(j if multi else 0)
+            label = f"{scen}: {power}" if multi else power
+            ax.plot(
+                data["x"].to_numpy(),
+                data["mean"].to_numpy(),
+                color=colour,
+                linestyle=style,
+                linewidth=st.LINE_WIDTH,
+                drawstyle="steps-post",
+                zorder=2.5 + 0.01 * i,
+                label=label,
+                gid="peacekeepers_mean",
+            )
+            if not multi:
+                handles.append(Line2D([], [], color=colour, lw=st.LINE_WIDTH))
+                labels.append(power)
+            if i == 0:
+                series = Series("peacekeepers", power, None, power, colour)
+                kinds |= _observed(ax, observed, series, colour)
+    ax.margins(x=0)
+    if _is_dates(_x(rows)):
+        _date_axis(ax)
+    _y_axis(ax, "count")
+    ax.set_ylabel("Peacekeepers (troops), mean over the runs")
+    _end_labels(ax, "count")
+    _subtitle(ax, "Mean troops on the ground, by power; labels give the mean at the horizon")
+    if multi:  # scenarios by colour, powers by line style
+        for i, scen in enumerate(scenarios):
+            handles.append(Line2D([], [], color=st.scenario_colour(i), lw=st.LINE_WIDTH))
+            labels.append(scen)
+        for j, power in enumerate(powers if len(powers) > 1 else []):
+            style = _overlay_linestyle(j)
+            handles.append(Line2D([], [], color=st.NEUTRAL, linestyle=style, lw=st.LINE_WIDTH))
+            labels.append(power)
+    for handle, label in _observed_legend(kinds):
+        handles.append(handle)
+        labels.append(label)
+    if handles and (multi or len(powers) > 1 or kinds):
+        _legend(fig, handles, labels, max_cols=4)
+    _suptitle(fig, _title("Peacekeepers deployed", scenarios))
+    return fig
 
 
 def cost_figure(summary: pd.DataFrame) -> Figure:
@@ -903,8 +969,25 @@ def _overlay_linestyle(index: int) -> Any:
     return _OVERLAY_DASHES[(i + i // len(st.SCENARIO_COLOURS)) % len(_OVERLAY_DASHES)]
 
 
-def survival_figure(summary: pd.DataFrame, *, span: tuple[Any, Any] | None = None) -> Figure:
+def wilson_interval(share: np.ndarray, n: int, z: float = 1.959963984540054) -> tuple[Any, Any]:
+    """Wilson's binomial interval (95% by default) of a share of ``n`` runs."""
+    p = np.asarray(share, dtype=float)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    lo, hi = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    return np.minimum(lo, p), np.maximum(hi, p)  # rounding never leaves the share outside
+
+
+def survival_figure(
+    summary: pd.DataFrame,
+    *,
+    span: tuple[Any, Any] | None = None,
+    replicates: dict[str, int] | int | None = None,
+) -> Figure:
     """Ceasefire survival: share of runs in which the ceasefire still holds, as a step curve.
+
+    With ``replicates`` (the runs behind each scenario's share, or one number for all), a
+    band gives the 95% binomial (Wilson) interval of the share holding: its sampling error.
 
     Dotted marks at one and five years (when inside the horizon) carry the surviving share.
     Several scenarios: one curve each, in the scenario's colour and its own line style
@@ -925,6 +1008,7 @@ def survival_figure(summary: pd.DataFrame, *, span: tuple[Any, Any] | None = Non
     spans: list[tuple[float, float]] = []
     drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dates = False
+    any_band = False
     for i, (scen, frame) in enumerate(frames.items()):
         data = _series(frame, "ceasefire")
         if data.empty:
@@ -956,7 +1040,15 @@ def survival_figure(summary: pd.DataFrame, *, span: tuple[Any, Any] | None = Non
             None,
         )
         drawn[scen] = (x, y)
-        if not multi:
+        n = replicates.get(scen) if isinstance(replicates, dict) else replicates
+        if n:
+            lo, hi = wilson_interval(y, int(n))
+            ax.fill_between(
+                x, lo, hi, step="post", color=colour, alpha=0.10 if multi else 0.22,
+                linewidth=0, zorder=1.4, gid="survival_ci", label=f"_{scen} 95% interval",
+            )  # fmt: skip
+            any_band = True
+        elif not multi:
             ax.fill_between(x, 0, y, step="post", color=colour, alpha=0.07, linewidth=0)
         points = []
         for k, idx in _anniversaries(x, (1, 5)):
@@ -1025,8 +1117,11 @@ def survival_figure(summary: pd.DataFrame, *, span: tuple[Any, Any] | None = Non
     _y_axis(ax, "percent")
     ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("Runs with the ceasefire holding")
-    if multi:
-        _legend(fig, handles, labels, max_cols=2, handlelength=3.4)
+    if any_band:
+        handles.append(Patch(facecolor=st.NEUTRAL, alpha=0.22, linewidth=0))
+        labels.append("95% interval of the share (binomial, Wilson)")
+    if multi or any_band:
+        _legend(fig, handles, labels, max_cols=2 if multi else 1, handlelength=3.4)
     _suptitle(fig, _title("Ceasefire survival", scenarios))
     return fig
 
@@ -1281,6 +1376,15 @@ def _regimes_ready(_s: Any, o: pd.DataFrame | None, _p: str) -> bool:
     return o is not None and not o.empty and "regime" in o.columns
 
 
+def _replicates(outcomes: pd.DataFrame | None) -> dict[str, int] | None:
+    """The runs of each scenario in ``outcomes`` (None without outcomes)."""
+    if outcomes is None or outcomes.empty:
+        return None
+    if "scenario" not in outcomes.columns:
+        return None
+    return {str(k): int(v) for k, v in outcomes["scenario"].astype(str).value_counts().items()}
+
+
 def _metric_spec(fn: Callable[..., Figure], metric: str, *, observes: bool = False) -> _Spec:
     if observes:
         return _Spec(
@@ -1297,7 +1401,10 @@ _SPECS: dict[str, _Spec] = {
     "trust": _metric_spec(trust_figure, "trust", observes=True),
     "peacekeepers": _metric_spec(peacekeepers_figure, "peacekeepers", observes=True),
     "cost": _Spec(lambda s, _o, _p: cost_figure(s), _cost_ready),
-    "survival": _metric_spec(survival_figure, "ceasefire"),
+    "survival": _Spec(
+        lambda s, o, _p: survival_figure(s, replicates=_replicates(o)),
+        lambda s, _o, _p: _has(s, "ceasefire"),
+    ),
     "decline_curve": _Spec(lambda s, _o, p: decline_curve_figure(s, power=p), _decline_ready),
     "territory": _metric_spec(territory_figure, "territory", observes=True),
     "regimes": _Spec(lambda _s, o, _p: regime_figure(o), _regimes_ready),

@@ -44,6 +44,11 @@ CAPTIONS: dict[str, str] = {
     "territory": "Control of the disputed area",
     "regimes": "Outcome regimes: share of runs ending in each regime",
     "end_states": "Outcomes at the horizon: distribution across runs",
+    "multiples_influence": "The focal power's influence, a panel per scenario (grey: reference)",
+    "multiples_trust": "The ally's trust in the focal power, a panel per scenario (grey: ref.)",
+    "differences_influence": "Paired differences of the focal power's influence over time",
+    "differences_trust": "Paired differences of the ally's trust over time",
+    "event_history": "Event history: the events of one replicate and the ensemble's event rates",
     "paired_differences": (
         "Difference from the reference scenario, paired by replicate (95% intervals)"
     ),

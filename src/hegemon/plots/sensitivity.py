@@ -3,7 +3,9 @@
 The tables are those of :mod:`hegemon.analysis.sensitivity`:
 
 * a **sweep** table, one row per grid point and output with the swept parameters as columns
-  (named by key path, e.g. ``actors.Russia.resolve``), ``output, label, mean, q05 .. q95, n``;
+  (named by key path, e.g. ``actors.Russia.resolve``), ``output, label, n, mean, bands`` and
+  the band columns ``runs_q05 .. runs_q95`` (levels) or ``ci50_low .. ci90_high`` (shares),
+  read through :func:`hegemon.analysis.sensitivity.sweep_bands`;
 * **Morris** indices, one row per output and parameter: ``mu, mu_star, mu_star_conf, sigma``;
 * **Sobol'** indices: ``S1, S1_conf, ST, ST_conf`` (``*_conf``: half-width of the 95% interval).
 
@@ -36,6 +38,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
+from hegemon.analysis.sensitivity import RUN_QUANTILES, SHARE_INTERVALS, sweep_bands
 from hegemon.plots import style as st
 from hegemon.plots.comparison import _tex
 from hegemon.plots.figures import (
@@ -83,7 +86,7 @@ LEVEL_RANGE = (0.0, 0.82)  # of LEVEL_CMAP: stops before its pale yellow end
 CHANGE_CMAP = "RdBu"  # diverging, centred on 0: losses red, gains blue
 SHARE_CMAP = "YlGnBu"  # sequential, 0..1
 
-SWEEP_COLUMNS = ("point", "output", "label", "mean", *QUANTILES, "n")
+SWEEP_COLUMNS = ("point", "output", "label", "mean", "bands", *RUN_QUANTILES, *SHARE_INTERVALS, "n")
 _NOT_PARAMETERS = {*SWEEP_COLUMNS, "scenario", "replicates", "sample"}
 
 # --- parameter labels ------------------------------------------------------------------------
@@ -312,7 +315,9 @@ def swept_parameters(table: pd.DataFrame) -> list[str]:
 
 
 def _check_sweep(table: pd.DataFrame | None, params: Sequence[str]) -> pd.DataFrame:
-    _require_columns(table, ["output", "mean", *QUANTILES, *params], "sweep")
+    _require_columns(
+        table, ["output", "mean", "bands", *RUN_QUANTILES, *SHARE_INTERVALS, *params], "sweep"
+    )
     assert table is not None
     return table.assign(output=table["output"].astype(str))
 
@@ -321,8 +326,10 @@ def _as_summary(rows: pd.DataFrame, param: str, output: str) -> pd.DataFrame:
     """Sweep rows in the shape :func:`~hegemon.plots.figures.fan_chart` draws (x = step)."""
     frame = pd.DataFrame({"step": pd.to_numeric(rows[param], errors="coerce").to_numpy(float)})
     frame["metric"] = output
-    for col in ("mean", *QUANTILES):
-        frame[col] = pd.to_numeric(rows[col], errors="coerce").to_numpy(float)
+    frame["mean"] = pd.to_numeric(rows["mean"], errors="coerce").to_numpy(float)
+    bands = sweep_bands(rows)
+    for col in QUANTILES:
+        frame[col] = bands[col].to_numpy(float)
     return frame.dropna(subset=["step"])
 
 
@@ -392,7 +399,7 @@ def _coincide(curves: Sequence[np.ndarray], groups: int) -> bool:
 
 def _sweep_y_axis(ax: Axes, quantity: Quantity, rows: pd.DataFrame) -> None:
     if quantity.share:
-        top = _share_top(float(pd.to_numeric(rows["q95"], errors="coerce").max()))
+        top = _share_top(float(sweep_bands(rows)["q95"].max()))
         _y_axis(ax, "percent", top)
     elif quantity.money:
         ax.yaxis.set_major_formatter(FuncFormatter(_money))

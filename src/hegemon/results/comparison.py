@@ -89,6 +89,27 @@ class Comparison:
             return "the scenarios replay different posterior tables"
         return "the scenarios ran with different seeds"
 
+    def replicates(self) -> list[int]:
+        """The number of replicates of each scenario, in order."""
+        return [int(r.manifest.get("replicates", len(r.outcomes))) for r in self.results]
+
+    def cut(self) -> str | None:
+        """What the paired differences leave out where a scenario and the reference have
+        different numbers of replicates (each pair uses the replicates both have), in a
+        sentence; None when nothing is left out."""
+        if not self.common_random_numbers():
+            return None
+        counts = self.replicates()
+        ref = counts[0]
+        parts = [
+            f"{name} has {n:,} replicates and {self.reference.name} {ref:,}: their "
+            f"differences pair replicates 0-{min(n, ref) - 1} and leave out the other "
+            f"{abs(n - ref):,} of {self.reference.name if ref > n else name}"
+            for name, n in zip(self.names[1:], counts[1:], strict=True)
+            if n != ref
+        ]
+        return "; ".join(parts) or None
+
     @classmethod
     def load(cls, path: Path | str) -> Comparison:
         """Read a comparison folder: its runs, in the order they were compared."""
@@ -135,6 +156,7 @@ class Comparison:
             "replicates": [r.manifest.get("replicates") for r in self.results],
             "common_random_numbers": self.common_random_numbers(),
             "unpaired_reason": self.unpaired_reason(),
+            "cut": self.cut(),
             "metrics": self.metrics,
         }
         write_manifest(tmp, manifest)

@@ -33,9 +33,11 @@ import yaml
 from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.schema import Scenario
 
-Kind = Literal["run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate"]
+Kind = Literal[
+    "run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate", "export"
+]  # fmt: skip
 KINDS: tuple[Kind, ...] = (
-    "run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate",
+    "run", "compare", "sweep", "sensitivity", "discover", "score", "calibrate", "export",
 )  # fmt: skip
 TABLES = ("summary", "timeseries", "events", "outcomes")
 DEPENDENCIES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "matplotlib", "click")
@@ -47,6 +49,7 @@ _KIND_MARKERS: tuple[tuple[str, Kind], ...] = (
     ("scores.parquet", "score"),
     ("posterior.parquet", "calibrate"),
     ("boxes.parquet", "discover"),
+    ("exported.csv", "export"),
     ("summary.parquet", "run"),
 )
 
@@ -138,8 +141,8 @@ def check_target(target: Path, *, overwrite: bool, partial: bool = False) -> Non
     if not ours:
         raise HegemonError(
             f"{target}: already exists and is not a hegemon results folder (no manifest.json "
-            "of a run, comparison, sweep or sensitivity analysis); refusing to replace it: "
-            "choose another folder"
+            "of a run, comparison, sweep or sensitivity analysis) nor a workbook it exported; "
+            "refusing to replace it: choose another folder"
         )
     if not overwrite:
         raise HegemonError(
@@ -189,11 +192,29 @@ def replaceable(path: Path, *, partial: bool = False) -> bool:
     or, with ``partial``, an interrupted run's ``.partial`` folder. Anything else (a file, a
     project, someone's data) is never deleted."""
     path = Path(path)
+    if path.is_file() and not path.is_symlink():
+        return hegemon_workbook(path)
     if path.is_symlink() or not path.is_dir():
         return False
     if results_kind(path) is not None or not any(path.iterdir()):
         return True
     return partial and interrupted_run(path)
+
+
+WORKBOOK_CREATOR = "hegemon export"  # the creator in the properties of a workbook it writes
+
+
+def hegemon_workbook(path: Path) -> bool:
+    """Whether ``path`` is an Excel workbook that ``hegemon export`` wrote (its document
+    properties name it as the creator), which ``--force`` may replace."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            core = book.read("docProps/core.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f"<dc:creator>{WORKBOOK_CREATOR}</dc:creator>" in core
 
 
 def _owner() -> str:

@@ -7,6 +7,7 @@ validation, so they are typed and checked by the schema like the file itself.
 
 from __future__ import annotations
 
+import difflib
 import stat
 from collections.abc import Sequence
 from importlib import resources
@@ -52,14 +53,16 @@ def scenario_path(name_or_path: str | Path) -> Path:
     what = _not_a_file(path)
     if what:
         raise ScenarioError([Problem(path, None, None, f"is {what}, not a scenario file")])
+    names = bundled_names()
+    close = difflib.get_close_matches(path.name, names, n=1) if path.suffix == "" else []
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise ScenarioError(
         [
             Problem(
                 path,
                 None,
                 None,
-                "no such scenario file or bundled scenario "
-                f"(bundled: {', '.join(bundled_names())})",
+                f"no such scenario file or bundled scenario ({hint}bundled: {', '.join(names)})",
             )
         ]
     )

@@ -638,11 +638,11 @@ def _describe(
     if kind == "multiple_of":
         return _Msg(f"a multiple of {_show(ctx.get('multiple_of'))}", got)
     if kind in ("literal_error", "enum"):
-        return _Msg(_one_of(str(ctx.get("expected", ""))), got)
+        expected = str(ctx.get("expected", ""))
+        return _Msg(_one_of(expected), got + _did_you_mean(value, expected))
     if kind == "union_tag_invalid":
-        return _Msg(
-            _one_of(str(ctx.get("expected_tags", "")), always_list=True), _show(ctx.get("tag"))
-        )
+        expected, tag = str(ctx.get("expected_tags", "")), ctx.get("tag")
+        return _Msg(_one_of(expected, always_list=True), _show(tag) + _did_you_mean(tag, expected))
     if kind == "union_tag_not_found":
         tags = _union_tags(model, loc, _discriminator(ctx))
         hint = f" (expected one of {', '.join(map(repr, tags))})" if tags else ""
@@ -706,11 +706,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _one_of(expected: str, *, always_list: bool = False) -> str:
-    """pydantic's "'a', 'b' or 'c'" as "one of 'a', 'b', 'c'"."""
+def _choices(expected: str) -> list[str]:
+    """pydantic's "'a', 'b' or 'c'" as the list of choices ``['a', 'b', 'c']``."""
     head, sep, last = expected.rpartition(" or ")
     parts = [*head.split(", "), last] if sep else expected.split(", ")
-    parts = [part for part in parts if part]
+    return [part for part in parts if part]
+
+
+def _did_you_mean(value: Any, expected: str) -> str:
+    """`` (did you mean 'deploy'?)`` when ``value`` is a near miss of one of the choices."""
+    if not isinstance(value, str):
+        return ""
+    names = [c.strip("'\"") for c in _choices(expected)]
+    close = difflib.get_close_matches(value, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _one_of(expected: str, *, always_list: bool = False) -> str:
+    """pydantic's "'a', 'b' or 'c'" as "one of 'a', 'b', 'c'"."""
+    parts = _choices(expected)
     if len(parts) == 1 and not always_list:
         return parts[0]
     return "one of " + ", ".join(parts)
