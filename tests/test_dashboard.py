@@ -422,3 +422,97 @@ def test_page_builds_no_model_at_import_and_reset_rebuilds_the_same(monkeypatch)
     again = type(model)(**reset)
     assert again.scenario_name == "russia_assertive"
     assert again.comparison is not None and again.comparison.spec.name == "baseline"
+
+
+def _texts(widget) -> list[str]:
+    """Every string a widget tree shows: children, labels, HTML (slots included)."""
+    import ipywidgets
+
+    out: list[str] = []
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        for name in ("children", "label", "unsafe_innerHTML", "value", "v_slots"):
+            items = getattr(w, name, None)
+            for item in items if isinstance(items, list | tuple) else [items]:
+                if isinstance(item, dict):  # a slot
+                    item = item.get("children")
+                for x in item if isinstance(item, list) else [item]:
+                    if isinstance(x, str):
+                        out.append(x)
+                    elif isinstance(x, ipywidgets.Widget):
+                        stack.append(x)
+    return out
+
+
+def test_slider_labels_show_values_to_the_sliders_precision():
+    pytest.importorskip("solara")
+    from hegemon.dashboard.app import value_label
+
+    assert value_label("Russia's resolve", 0.4, 0.05) == "Russia's resolve: 0.40"
+    assert value_label("Regional effort", 0.009, 0.001) == "Regional effort: 0.009"
+    assert value_label("Peacekeepers (troops)", 1960, 20) == "Peacekeepers (troops): 1,960"
+    assert value_label("Replicates", 200, 20) == "Replicates: 200"
+
+
+def test_the_page_shows_our_controls_not_solaravizs_and_disables_the_sliders_while_off():
+    """The whole page, rendered without a browser: Reset, play and Step, the inputs with their
+    values; none of SolaraViz's own chrome; the four sliders disabled until "Use the sliders"
+    is ticked; Reset builds the model with what the inputs say."""
+    pytest.importorskip("solara")
+    import ipyvuetify as v
+    import solara
+
+    from hegemon.dashboard import app
+
+    @solara.component
+    def Served():  # what `solara run` wraps a page in
+        solara.AppLayout(children=[app.Page()])
+
+    box, rc = solara.render(Served(), handle_error=False)
+    try:
+        text = "\n".join(_texts(box))
+        for chrome in ("Page 0", "Play Interval", "Render Interval", "Use Threads", "Time:"):
+            assert chrome.lower() not in text.lower(), chrome
+        assert not rc.find(v.Tab).widgets
+        assert [b.children[0] for b in rc.find(v.Btn).widgets] == ["Reset", "▶", "Step"]
+        assert "Week 0 of 261 (2020-11-10)" in text
+
+        def sliders() -> dict[str, v.Slider]:
+            return {s.label.split(":")[0]: s for s in rc.find(v.Slider).widgets}
+
+        labels = [s.label for s in sliders().values()]
+        assert labels == [
+            "Replicates: 200",
+            "Russia's resolve: 0.40",
+            "Russia's regional effort: 0.009",
+            "Peacekeepers (troops): 1,960",
+            "Turkey's arms (US$ m/year): 200",
+        ]
+        assert {name: s.disabled for name, s in sliders().items()} == {
+            "Replicates": False,
+            "Russia's resolve": True,
+            "Russia's regional effort": True,
+            "Peacekeepers (troops)": True,
+            "Turkey's arms (US$ m/year)": True,
+        }
+        rc.find(v.Checkbox).widget.v_model = True  # tick "Use the sliders below"
+        assert not any(s.disabled for s in sliders().values())
+        sliders()["Russia's resolve"].v_model = 0.9
+        sliders()["Replicates"].v_model = 20
+        assert sliders()["Russia's resolve"].label == "Russia's resolve: 0.90"
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        text = "\n".join(_texts(box))
+        assert "20 replicates" in text and "sliders: actors.Russia.resolve=0.9" in text
+        rc.find(v.Btn, children=["Step"]).widget.click()
+        assert "Week 1 of 261" in "\n".join(_texts(box))
+        rc.find(v.Checkbox).widget.v_model = False
+        assert [s.disabled for s in sliders().values()] == [False, True, True, True, True]
+    finally:
+        rc.close()
+
+
+def test_the_server_hides_solaras_floating_banner():
+    from hegemon.dashboard import server_environment
+
+    assert server_environment()["SOLARA_THEME_SHOW_BANNER"] == "false"

@@ -53,10 +53,13 @@ def server_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 
 
 def server_environment(scenario: str = "baseline") -> dict[str, str]:
-    """The environment for the server: the starting scenario; no telemetry, no browser."""
+    """The environment for the server: the starting scenario; no telemetry, no browser; no
+    "This website runs on Solara" banner, which floats over the page's bottom right corner
+    (the page credits Solara in its sidebar instead)."""
     env = dict(os.environ)
     env[SCENARIO_ENV] = str(scenario)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"
     env.setdefault("MPLBACKEND", "Agg")
     return env
 

@@ -1,11 +1,15 @@
-"""The dashboard page (Solara, Mesa's SolaraViz): ``solara run hegemon.dashboard.app``.
+"""The dashboard page (Solara, Mesa's SolaraViz parts): ``solara run hegemon.dashboard.app``.
 
 Every browser session gets its own :class:`~hegemon.dashboard.model.DashboardModel`, built
 inside the page component (``solara.use_memo``), never at module level, so two tabs never
-share a model. SolaraViz gives the controls (Reset, play/pause, Step, play and render
-intervals) and the parameter inputs; as everywhere in SolaraViz, new parameter values take
-effect when Reset is pressed. The scenario the page starts with comes from the environment
-variable ``HEGEMON_DASHBOARD_SCENARIO`` (set by ``hegemon dashboard``).
+share a model. The page is put together from SolaraViz's own ``ModelController`` (Reset,
+play/pause, Step) with hegemon's inputs and charts, rather than by ``SolaraViz`` itself,
+whose fixed chrome (a "Page 0" tab, play and render interval sliders, a "Use Threads" box, a
+"Time: 117.0" readout, draggable chart tiles) means nothing here and cannot be switched off
+by its arguments. The inputs show their values, and the four sliders are disabled while
+"Use the sliders" is off. As everywhere in SolaraViz, new input values take effect when
+Reset is pressed. The scenario the page starts with comes from the environment variable
+``HEGEMON_DASHBOARD_SCENARIO`` (set by ``hegemon dashboard``).
 
 The charts are the figures of :mod:`hegemon.plots` as PNGs (Altair charts were seen to stay
 blank offline), drawn by :class:`~hegemon.dashboard.model.Charts` when the week changes.
@@ -16,11 +20,12 @@ from __future__ import annotations
 import functools
 import html
 import os
+from decimal import Decimal
 from typing import Any
 
 import reacton.ipywidgets as w
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from hegemon.dashboard import SCENARIO_ENV
@@ -38,7 +43,15 @@ from hegemon.dashboard.model import (
 )
 from hegemon.scenario import load_scenario
 
-__all__ = ["Page", "initial_kwargs", "initial_scenario", "model_params", "page"]
+__all__ = [
+    "Inputs",
+    "Page",
+    "initial_kwargs",
+    "initial_scenario",
+    "model_params",
+    "page",
+    "value_label",
+]
 
 TITLE = "hegemon: influence after the 2020 Nagorno-Karabakh ceasefire"
 
@@ -54,9 +67,9 @@ def _defaults(scenario: str) -> dict[str, float | int]:
 
 
 def model_params(scenario: str) -> dict[str, Any]:
-    """SolaraViz's inputs: scenario, comparison, replicates, and the four sliders (named
-    after ``scenario``'s focus), which start at its own values and apply only when "Use the
-    sliders" is ticked."""
+    """The page's inputs, in SolaraViz's ``model_params`` form: scenario, comparison,
+    replicates, and the four sliders (named after ``scenario``'s focus), which start at its
+    own values and apply only when "Use the sliders" is ticked."""
     choices = scenario_choices(scenario)
     params: dict[str, Any] = {
         "scenario_name": {
@@ -107,6 +120,53 @@ def initial_kwargs(scenario: str) -> dict[str, Any]:
     }
 
 
+KNOB_NAMES = frozenset(k.name for k in KNOBS)  # the sliders that "Use the sliders" switches
+
+
+def value_label(label: str, value: float, step: float) -> str:
+    """A slider's label with its value, to the slider's precision ("Russia's resolve: 0.40")."""
+    decimals = max(0, -int(Decimal(str(step)).normalize().as_tuple().exponent))
+    return f"{label}: {float(value):,.{decimals}f}"
+
+
+@solara.component
+def Inputs(params: dict[str, Any], values: solara.Reactive[dict[str, Any]]) -> Any:
+    """The inputs of ``params`` (SolaraViz's ``model_params`` form), bound to ``values``, the
+    keywords Reset builds the next model with. A slider's label shows its value; the four
+    scenario sliders are disabled while "Use the sliders" is off."""
+    current = values.value
+    sliders_on = bool(current["fix_parameters"])
+
+    def setter(name: str) -> Any:
+        return lambda value: values.set({**values.value, name: value})
+
+    with solara.Column(gap="0px") as column:
+        for name, spec in params.items():
+            if not isinstance(spec, dict):  # a fixed keyword (the seed)
+                continue
+            kind = spec["type"]
+            if kind == "Select":
+                solara.Select(
+                    spec["label"], value=current[name], values=spec["values"], on_value=setter(name)
+                )
+            elif kind == "Checkbox":
+                solara.Checkbox(label=spec["label"], value=current[name], on_value=setter(name))
+            elif kind in ("SliderInt", "SliderFloat"):
+                slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+                slider(
+                    value_label(spec["label"], current[name], spec["step"]),
+                    value=current[name],
+                    min=spec["min"],
+                    max=spec["max"],
+                    step=spec["step"],
+                    on_value=setter(name),
+                    disabled=name in KNOB_NAMES and not sliders_on,
+                )
+            else:
+                raise ValueError(f"{name}: no input of type {kind}")
+    return column
+
+
 @solara.component
 def Status(model: DashboardModel) -> Any:
     """What is shown: week, date, scenarios, sliders applied; and how to use the page.
@@ -122,8 +182,23 @@ def Status(model: DashboardModel) -> Any:
         "Change the inputs on the left, then press <b>Reset</b>; <b>Step</b> advances one "
         "week, ▶ plays."
     )
-    body = "".join(f"<p style='margin: 0 0 6px 0'>{line}</p>" for line in lines)
-    return solara.HTML(tag="div", unsafe_innerHTML=body, style={"padding": "4px 12px"})
+    body = "".join(f"<p style='margin: 0 0 4px 0'>{line}</p>" for line in lines)
+    return solara.HTML(
+        tag="div", unsafe_innerHTML=body, classes=["hegemon-status"], style="padding: 4px 0"
+    )
+
+
+@solara.component
+def Credits() -> Any:
+    """The page's footer, in the sidebar's flow (Solara's own banner floats over the page and
+    is switched off by :func:`~hegemon.dashboard.server_environment`)."""
+    return solara.HTML(
+        tag="div",
+        unsafe_innerHTML="Made with <a href='https://mesa.readthedocs.io'>Mesa</a> and "
+        "<a href='https://solara.dev'>Solara</a>",
+        classes=["hegemon-footer"],
+        style="padding: 8px 16px; font-size: 12px; color: #666",
+    )
 
 
 @solara.component
@@ -137,52 +212,49 @@ def ChartImage(model: DashboardModel, name: str) -> Any:
     return solara.Div(children=[image], classes=["hegemon-chart", f"hegemon-chart-{name}"])
 
 
-# One real component per chart (SolaraViz wraps plain functions in a new component at every
-# render, which would drop their state and rebuild the figures at every step).
-
-
-@solara.component
-def InfluenceChart(model: DashboardModel) -> Any:
-    return ChartImage(model, "fan0")
-
-
-@solara.component
-def SurvivalChart(model: DashboardModel) -> Any:
-    return ChartImage(model, "survival")
-
-
-@solara.component
-def TrustChart(model: DashboardModel) -> Any:
-    return ChartImage(model, "fan1")
-
-
-@solara.component
-def CostChart(model: DashboardModel) -> Any:
-    return ChartImage(model, "fan2")
-
-
-@solara.component
-def RegimeChart(model: DashboardModel) -> Any:
-    return ChartImage(model, "regimes")
-
-
-COMPONENTS: list[tuple[Any, int]] = [
-    (c, 0) for c in (InfluenceChart, SurvivalChart, TrustChart, CostChart, RegimeChart, Status)
-]
+CHARTS = ("fan0", "survival", "fan1", "fan2", "regimes")
+CHART_GRID = {  # two columns on a wide screen, one on a narrow one
+    "display": "grid",
+    "grid-template-columns": "repeat(auto-fill, minmax(440px, 1fr))",
+    "gap": "12px 16px",
+    "align-items": "start",
+}
+PLAY_INTERVAL_MS = 50
 
 
 @solara.component
 def Page() -> Any:
-    """The page: one model per browser session, driven by SolaraViz."""
+    """The page: one model per browser session; SolaraViz's controller steps and resets it
+    with the keywords the inputs hold."""
     scenario = initial_scenario()
-    model = solara.use_memo(lambda: DashboardModel(**initial_kwargs(scenario)), [])
-    return SolaraViz(
-        model,
-        components=COMPONENTS,
-        model_params=model_params(scenario),
-        name=TITLE,
-        play_interval=50,
-    )
+    params = solara.use_memo(lambda: model_params(scenario), [])
+    first = solara.use_memo(lambda: initial_kwargs(scenario), [])
+    model = solara.use_reactive(solara.use_memo(lambda: DashboardModel(**first), []))
+    values = solara.use_reactive(first)
+    # the controller reads these as reactive variables; the page offers no way to change them
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=use_threads,
+            )
+        with solara.Card("Inputs"):
+            Inputs(params, values)
+        Credits()
+    Status(model.value)
+    with solara.Div(style=CHART_GRID):
+        for name in CHARTS:
+            ChartImage(model.value, name)
 
 
 page = Page
