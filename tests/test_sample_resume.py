@@ -266,6 +266,20 @@ def test_resume_without_interrupted_work_is_refused(tmp_path, commands, kind):
     assert not out.exists() and not partial(out).exists()
 
 
+def test_a_work_folder_that_is_a_symlink_is_refused_on_resume(tmp_path, monkeypatch):
+    out = interrupted_sweep(tmp_path, monkeypatch)
+    elsewhere = tmp_path / "elsewhere"
+    os.replace(partial(out) / "_work", elsewhere)
+    (partial(out) / "_work").symlink_to(elsewhere)
+    before = snapshot(elsewhere)
+    result = run_cli(*SWEEP, "--resume", out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {partial(out)}: is a symbolic link; refusing to resume through it"
+    ]
+    assert snapshot(elsewhere) == before
+
+
 def test_resume_and_a_different_out_are_refused(tmp_path):
     result = run_cli(*SWEEP, "-o", tmp_path / "a", "--resume", tmp_path / "b")
     assert result.exit_code == 2 and "do not also give -o" in result.stderr
