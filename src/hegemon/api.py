@@ -21,6 +21,7 @@ import pandas as pd
 from hegemon.analysis.regimes import classify
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
+from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
 from hegemon.errors import BadInput, HegemonError, Interrupted
 from hegemon.results import (
@@ -698,29 +699,57 @@ def sweep(
     overrides: Sequence[str] = (),
     allow_outside: bool = False,
     overwrite: bool = False,
+    resume: bool = False,
     figures: bool = True,
     command: str | None = None,
     **engine: Any,
 ) -> SampleResults:
     """Sweep one or two parameters (``grid``: key path to its values) and write the sweep
-    folder ``out``; every grid point is an ensemble with common random numbers."""
+    folder ``out``; every grid point is an ensemble with common random numbers. ``engine``
+    goes to :func:`hegemon.analysis.sensitivity.sweep` (``workers``, ``executor``,
+    ``chunk_size``, ``progress``).
+
+    The runs are evaluated in blocks of ``chunk_size`` into ``<out>.partial``, which keeps
+    every finished block, so an interrupted sweep (Ctrl-C, SIGTERM, ``kill -9``, a full
+    disk) continues with ``resume=True`` and the same arguments, to the table of an
+    uninterrupted sweep; ``<out>.partial`` is renamed to ``out`` when the sweep is complete.
+
+    >>> grid = {"actors.Russia.resolve": [0.2, 0.8]}
+    >>> sweep("baseline", grid, 20, out=tmp / "s", resume=True)  # doctest: +SKIP
+    """
+    from hegemon.analysis.sensitivity import outputs
     from hegemon.analysis.sensitivity import sweep as sweep_table
 
     check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
-    check_target(Path(out), overwrite=overwrite)
-    table = sweep_table(spec, grid, replicates, seed, **engine)
-    return SampleResults.save(
+    parameters = {k: [float(x) for x in v] for k, v in grid.items()}
+    points = 1
+    for values in parameters.values():
+        points *= len(values)
+    chunk_size = engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+    identity = {
+        "kind": "sweep",
+        "scenario_sha256": hashlib.sha256(scenario_yaml(spec).encode()).hexdigest(),
+        "grid": parameters,
+        "seed": seed,
+        "replicates": replicates,
+        "chunk_size": chunk_size,
+        "outputs": [o.name for o in outputs(spec)],
+        "store": "summary",
+    }
+    return _evaluate_into(
         out,
-        "sweep",
         spec,
-        {"sweep": table},
+        identity,
+        len(chunks(points * replicates, chunk_size)),
+        lambda store: {"sweep": sweep_table(spec, grid, replicates, seed, store=store, **engine)},
+        resume=resume,
         overwrite=overwrite,
-        figures=_drawn(figures),
+        figures=figures,
         seed=seed,
         replicates=replicates,
         command=command,
-        parameters={k: [float(x) for x in v] for k, v in grid.items()},
+        parameters=parameters,
     )
 
 
@@ -736,33 +765,116 @@ def sensitivity(
     overrides: Sequence[str] = (),
     allow_outside: bool = False,
     overwrite: bool = False,
+    resume: bool = False,
     figures: bool = True,
     command: str | None = None,
     **engine: Any,
 ) -> SampleResults:
     """Morris or Sobol' sensitivity analysis (SALib) of the scenario's outputs, written to
-    the sensitivity folder ``out`` (indices, per-sample table, figures)."""
+    the sensitivity folder ``out`` (indices, per-sample table, figures). ``engine`` goes to
+    :func:`hegemon.analysis.sensitivity.sensitivity` (``workers``, ``executor``,
+    ``chunk_size``, ``progress``).
+
+    The runs are evaluated in blocks of ``chunk_size`` into ``<out>.partial``, which keeps
+    every finished block, so an interrupted analysis (Ctrl-C, SIGTERM, ``kill -9``, a full
+    disk) continues with ``resume=True`` and the same arguments, to the indices of an
+    uninterrupted one; ``<out>.partial`` is renamed to ``out`` when it is complete.
+
+    >>> sensitivity("baseline", n=4, replicates=10, out=tmp / "m", resume=True)  # doctest: +SKIP
+    """
+    from hegemon.analysis.sensitivity import design, outputs, parameter_ranges
     from hegemon.analysis.sensitivity import sensitivity as sensitivity_tables
 
     check_replicates(replicates)
     spec = _scenario(scenario, overrides, allow_outside)
-    check_target(Path(out), overwrite=overwrite)
-    indices, samples = sensitivity_tables(
-        spec, method, params=params, n=n, replicates=replicates, seed=seed, **engine
-    )
-    return SampleResults.save(
+    ranges = parameter_ranges(spec, params)
+    X = design(method, ranges, n, seed)
+    chunk_size = engine.get("chunk_size") or DEFAULT_CHUNK_SIZE
+    identity = {
+        "kind": "sensitivity",
+        "scenario_sha256": hashlib.sha256(scenario_yaml(spec).encode()).hexdigest(),
+        "method": method,
+        "n": n,
+        "parameters": {path: list(r) for path, r in ranges.items()},
+        "design_sha256": samples_digest({path: X[:, j] for j, path in enumerate(ranges)}),
+        "seed": seed,
+        "replicates": replicates,
+        "chunk_size": chunk_size,
+        "outputs": [o.name for o in outputs(spec)],
+        "store": "summary",
+    }
+
+    def tables(store: SampleStore) -> dict[str, pd.DataFrame]:
+        indices, samples = sensitivity_tables(
+            spec, method, params=params, n=n, replicates=replicates, seed=seed, store=store,
+            **engine,
+        )  # fmt: skip
+        return {"indices": indices, "samples": samples}
+
+    return _evaluate_into(
         out,
-        "sensitivity",
         spec,
-        {"indices": indices, "samples": samples},
+        identity,
+        len(chunks(len(X) * replicates, chunk_size)),
+        tables,
+        resume=resume,
         overwrite=overwrite,
-        figures=_drawn(figures),
+        figures=figures,
         seed=seed,
         replicates=replicates,
         command=command,
         method=method,
-        samples=len(samples),
+        samples=len(X),
     )
+
+
+def _evaluate_into(
+    out: Path | str,
+    spec: Scenario,
+    identity: dict[str, Any],
+    blocks: int,
+    tables: Callable[[SampleStore], dict[str, pd.DataFrame]],
+    *,
+    resume: bool,
+    overwrite: bool,
+    figures: bool,
+    **manifest: Any,
+) -> SampleResults:
+    """Write the sweep or sensitivity folder ``out`` (``identity["kind"]``) through
+    ``<out>.partial``: ``tables(store)`` evaluates the samples, keeping each of the
+    ``blocks`` blocks of runs in the store's ``_work`` as it finishes; an interruption or a
+    failed write keeps them (one line says so, and how to resume), any other failure keeps
+    them if there are any; the complete folder is renamed to ``out``."""
+    kind = identity["kind"]
+    target = Path(out)
+    check_folder_name(target)
+    check_target(target, overwrite=overwrite)
+    work = partial_folder(target)
+    check_target(work, overwrite=True, partial=True)
+    store = SampleStore.open(
+        work, identity, blocks, target=target, resume=resume, overwrite=overwrite
+    )
+    try:
+        found = tables(store)
+        SampleResults.write_into(work, kind, spec, found, figures=_drawn(figures), **manifest)
+        store.close()
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM in the CLI
+        raise Interrupted(
+            f"the finished blocks ({len(store.done())} of {blocks}) are kept in {work}; "
+            f"continue with the same command and --resume {target}",
+            getattr(err, "signum", signal.SIGINT),
+        ) from None
+    except OSError as err:
+        raise HegemonError(
+            f"{work}: cannot write results: {err.strerror or err}; the finished blocks "
+            f"({len(store.done())} of {blocks}) are kept: run again with --resume {target}"
+        ) from None
+    except BaseException:  # bad input found while evaluating, or a failed chunk
+        if not store.done():  # nothing to resume: leave nothing in the way
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    move_into_place(work, target, overwrite=overwrite)
+    return SampleResults(target)
 
 
 def _scenario(source: Source, overrides: Sequence[str], allow_outside: bool) -> Scenario:

@@ -485,6 +485,23 @@ def compare(
     click.echo(str(comparison.path))
 
 
+def resume_option(what: str) -> Callable[..., Any]:
+    """``--resume DIR`` of a command whose samples are evaluated in resumable blocks."""
+    return click.option(
+        "--resume",
+        type=click.Path(path_type=Path),
+        metavar="DIR",
+        help=f"Continue the interrupted {what} whose folder is DIR.",
+    )
+
+
+def resumed_target(resume: Path | None, out: Path | None) -> Path | None:
+    """The folder to write: that of ``--resume DIR``, else ``-o``; both only if the same."""
+    if resume is not None and out is not None and out != resume:
+        raise click.UsageError("--resume DIR names the results folder; do not also give -o")
+    return resume or out
+
+
 @cli.command()
 @click.argument("scenario")
 @click.option(
@@ -501,6 +518,7 @@ def compare(
 @click.option(
     "-o", "--out", type=click.Path(path_type=Path), help="Folder [default: results/sweep-<time>]."
 )
+@resume_option("sweep")
 @friendly
 def sweep(
     scenario: str,
@@ -518,17 +536,20 @@ def sweep(
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
+    resume: Path | None,
 ) -> None:
     """Sweep one or two parameters of SCENARIO over a grid; every point is an ensemble with
     common random numbers. Writes sweep.parquet/.csv and figures (outputs against the
     parameter with bands, or heatmaps for two parameters). A sweep keeps one row per point
-    and output, never trajectories, so it has no --store.
+    and output, never trajectories, so it has no --store. An interrupted sweep keeps its
+    finished blocks of runs in <DIR>.partial: the same command with --resume DIR continues it.
 
     \b
     Examples:
       hegemon sweep baseline --param actors.Russia.resolve=0:1:11 -r 200
       hegemon sweep baseline --param actors.Russia.resolve=0:1:6 \\
           --param relations.peacekeeping.troops=0:4000:5
+      hegemon sweep baseline --param actors.Russia.resolve=0:1:11 --resume results/s1
     """
     from hegemon.analysis.sensitivity import parse_grid
     from hegemon.api import sweep as sweep_api
@@ -536,7 +557,7 @@ def sweep(
     points = dict(parse_grid(g) for g in grid)
     if len(points) != len(grid) or len(points) > 2:
         raise click.UsageError("give one or two different --param")
-    target = out or default_out("sweep")
+    target = resumed_target(resume, out) or default_out("sweep")
     total = replicates * math.prod(len(v) for v in points.values())
     with progress_bar(total, "sweep", quiet) as bar, executor_for(scheduler) as pool:
         results = sweep_api(
@@ -548,6 +569,7 @@ def sweep(
             overrides=[*horizon_overrides(years, until), *overrides],
             allow_outside=allow_outside,
             overwrite=force,
+            resume=resume is not None,
             figures=not no_figures,
             command=command_line(),
             workers=workers or default_workers(),
@@ -604,6 +626,7 @@ def sweep(
     type=click.Path(path_type=Path),
     help="Folder [default: results/sensitivity-<time>].",
 )
+@resume_option("sensitivity analysis")
 @friendly
 def sensitivity(
     scenario: str,
@@ -623,11 +646,14 @@ def sensitivity(
     overrides: tuple[str, ...],
     allow_outside: bool,
     out: Path | None,
+    resume: Path | None,
 ) -> None:
     """Global sensitivity analysis of SCENARIO with SALib: which parameters drive the change
     in the focal power's influence, its ally's trust, the ceasefire's survival and the share
     of managed decline. Writes indices.parquet/.csv, samples.parquet and ranked figures
-    (one row per sample, never trajectories, so there is no --store).
+    (one row per sample, never trajectories, so there is no --store). An interrupted
+    analysis keeps its finished blocks of runs in <DIR>.partial: the same command with
+    --resume DIR continues it.
 
     \b
     Examples:
@@ -641,9 +667,7 @@ def sensitivity(
     extra = horizon_overrides(years, until)
     spec = load_scenario(scenario, [*extra, *overrides], allow_outside=allow_outside)
     params = read_parameter_list(params_file) if params_file else None
-    target = out or default_out("sensitivity")
-    if target.exists() and not force:
-        raise HegemonError(f"{target}: already exists; choose another folder or pass --force")
+    target = resumed_target(resume, out) or default_out("sensitivity")
     dims = len(parameter_ranges(spec, params))
     total = sample_count(method, samples, dims) * replicates
     with progress_bar(total, method, quiet) as bar, executor_for(scheduler) as pool:
@@ -656,6 +680,7 @@ def sensitivity(
             replicates=replicates,
             seed=seed,
             overwrite=force,
+            resume=resume is not None,
             figures=not no_figures,
             command=command_line(),
             workers=workers or default_workers(),

@@ -30,7 +30,7 @@ import pandas as pd
 
 from hegemon.analysis.compare import phrase
 from hegemon.analysis.regimes import classify
-from hegemon.ensemble.samples import evaluate_samples
+from hegemon.ensemble.samples import SampleStore, evaluate_samples
 from hegemon.errors import HegemonError, ScenarioError
 from hegemon.scenario.distributions import Normal
 from hegemon.scenario.keypaths import parameter_problem, uncertain_parameters
@@ -250,6 +250,8 @@ def design(
     method: str, ranges: dict[str, tuple[float, float]], n: int | None, seed: int
 ) -> np.ndarray:
     """SALib's sample for the method: one row per sample, one column per parameter."""
+    if method not in ("morris", "sobol"):
+        raise HegemonError(f"method must be 'morris' or 'sobol', got {method!r}")
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
@@ -311,16 +313,21 @@ def sensitivity(
     workers: int = 1,
     executor: Executor | None = None,
     chunk_size: int | None = None,
+    store: SampleStore | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Morris or Sobol' indices of every output: (indices table, per-sample inputs and
     outputs). ``n`` is Morris's number of trajectories (default 10) or Sobol's base sample
-    size N (default 256; a power of two), giving n·(D+1) or N·(D+2) samples."""
-    if method not in ("morris", "sobol"):
-        raise HegemonError(f"method must be 'morris' or 'sobol', got {method!r}")
+    size N (default 256; a power of two), giving n·(D+1) or N·(D+2) samples. ``store``
+    keeps the finished blocks of runs for a resume (:func:`evaluate_samples`)."""
     ranges = parameter_ranges(scenario, params)
     X = design(method, ranges, n, seed)
     samples = {path: X[:, j] for j, path in enumerate(ranges)}
-    engine: dict[str, Any] = {"workers": workers, "executor": executor, "progress": progress}
+    engine: dict[str, Any] = {
+        "workers": workers,
+        "executor": executor,
+        "progress": progress,
+        "store": store,
+    }
     if chunk_size:
         engine["chunk_size"] = chunk_size
     runs = evaluate(scenario, samples, replicates, seed, **engine)

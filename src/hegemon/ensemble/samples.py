@@ -4,23 +4,122 @@ A block of samples is one model whose parameters vary per replicate: run g is re
 ``g % R`` of sample ``g // R``. Replicate r uses the same random streams in every sample
 (common random numbers), so differences between samples come from the parameters, not from
 the luck of the draw.
+
+With a :class:`SampleStore`, every finished block is kept on disk as it finishes, so an
+interrupted sweep or sensitivity analysis resumes with the blocks it has not finished, and
+gives the same table as an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
+import shutil
 from collections.abc import Callable
 from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks, simulate_block
-from hegemon.errors import BadInput
+from hegemon.ensemble.store import WORK, _write_atomic, _write_parquet
+from hegemon.errors import BadInput, HegemonError
 from hegemon.scenario.schema import Scenario
 
 OutcomeHook = Callable[[pd.DataFrame], pd.DataFrame]
+
+WHAT = {"sweep": "sweep", "sensitivity": "sensitivity analysis"}  # in messages, by kind
+
+
+def samples_digest(samples: dict[str, np.ndarray]) -> str:
+    """The sha256 of a set of samples (key paths and their float64 values, in order)."""
+    digest = hashlib.sha256()
+    for path, values in samples.items():
+        digest.update(path.encode() + b"\0")
+        digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+class SampleStore:
+    """The finished blocks of an evaluation of samples, kept in ``folder/_work`` so that an
+    interrupted sweep or sensitivity analysis can resume: ``progress.json`` holds what is
+    evaluated (``identity``: its ``kind``, scenario, samples, seed, replicates, chunking...),
+    and each finished block is one Parquet file, written to a temporary name and renamed, so
+    a killed process leaves only whole blocks. ``blocks``: how many there are in all."""
+
+    def __init__(self, folder: Path, identity: dict[str, Any], blocks: int):
+        self.folder, self.work = folder, folder / WORK
+        self.identity, self.blocks = identity, blocks
+
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        identity: dict[str, Any],
+        blocks: int,
+        *,
+        target: Path,
+        resume: bool,
+        overwrite: bool,
+    ) -> SampleStore:
+        """Start ``folder`` afresh, or with ``resume`` continue the interrupted evaluation in
+        it. Refused, in one line and with nothing removed: resuming where there is nothing
+        to resume, or work whose identity differs (naming what differs); an interrupted
+        evaluation in the way of a fresh one unless ``overwrite`` (then it is removed)."""
+        store = cls(folder, identity, blocks)
+        what = WHAT.get(str(identity.get("kind")), "evaluation")
+        progress = store.work / "progress.json"
+        if resume:
+            if folder.is_symlink() or store.work.is_symlink():
+                raise HegemonError(f"{folder}: is a symbolic link; refusing to resume through it")
+            try:
+                saved = json.loads(progress.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                raise HegemonError(f"{folder}: no interrupted {what} to resume here") from None
+            changed = [k for k in identity if saved.get(k) != identity[k]]
+            if changed:
+                raise HegemonError(
+                    f"{folder}: the interrupted {what} differs in {', '.join(changed)}; resume "
+                    "with the same scenario and options, or pass --force to start afresh"
+                )
+            return store
+        if folder.exists():
+            if not overwrite:
+                raise HegemonError(
+                    f"{folder}: an interrupted {what} is here; continue it with --resume "
+                    f"{target}, or pass --force to start afresh"
+                )
+            shutil.rmtree(folder)
+        try:
+            store.work.mkdir(parents=True)
+            _write_atomic(progress, (json.dumps(identity, indent=2) + "\n").encode())
+        except OSError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise HegemonError(f"{folder}: cannot write: {err.strerror or err}") from None
+        return store
+
+    def done(self) -> set[int]:
+        """The indices of the blocks kept on disk."""
+        return {int(p.stem.split("-")[1]) for p in self.work.glob("block-*.parquet")}
+
+    def add(self, index: int, outcomes: pd.DataFrame) -> None:
+        """Keep one finished block (atomically)."""
+        _write_parquet(self._file(index), outcomes)
+
+    def load(self, index: int) -> pd.DataFrame:
+        return pd.read_parquet(self._file(index))
+
+    def close(self) -> None:
+        """Remove the kept blocks once the results folder is complete."""
+        shutil.rmtree(self.work)
+
+    def _file(self, index: int) -> Path:
+        return self.work / f"block-{index:05d}.parquet"
 
 
 def simulate_runs(
@@ -52,10 +151,12 @@ def evaluate_samples(
     executor: Executor | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    store: SampleStore | None = None,
 ) -> pd.DataFrame:
     """Outcomes of every run (``sample``, ``replicate`` and the outcome columns) for
     ``replicates`` replicates of each sample; ``samples`` maps key paths to one value per
-    sample."""
+    sample. With a ``store``, each block is kept in it as it finishes, the blocks it already
+    holds are not run again, and the table is read back from it (the same either way)."""
     sizes = {len(v) for v in samples.values()}
     if len(sizes) != 1:
         raise ValueError(f"every parameter needs one value per sample, got lengths {sizes}")
@@ -65,12 +166,26 @@ def evaluate_samples(
         raise BadInput(problem)
     task = functools.partial(simulate_runs, scenario, seed, samples, replicates, hook)
     blocks = chunks(n, chunk_size)
-    parts = []
-    for i, part in run_chunks(task, blocks, workers=workers, executor=executor):
-        parts.append(part)
-        if progress:
-            progress(blocks[i][1] - blocks[i][0])
-    return pd.concat(parts, ignore_index=True)
+    done: set[int] = set()
+    if store is not None:
+        if store.blocks != len(blocks):
+            raise ValueError(f"the store expects {store.blocks} blocks, not {len(blocks)}")
+        done = store.done()
+        if progress and done:
+            progress(sum(blocks[i][1] - blocks[i][0] for i in done))
+    parts = {}
+    found = run_chunks(task, blocks, skip=done, workers=workers, executor=executor)
+    with contextlib.closing(found):  # an interrupted evaluation stops its workers at once
+        for i, part in found:
+            if store is None:
+                parts[i] = part
+            else:
+                store.add(i, part)
+            if progress:
+                progress(blocks[i][1] - blocks[i][0])
+    if store is not None:
+        parts = {i: store.load(i) for i in range(len(blocks))}
+    return pd.concat([parts[i] for i in range(len(blocks))], ignore_index=True)
 
 
 ObservedKey = tuple[str, str | None, str | None, int]  # (metric, actor, target, step)

@@ -81,30 +81,44 @@ class SampleResults(TableFolder):
         figures: Any = None,
         **manifest: Any,
     ) -> SampleResults:
-        """Write a sweep, sensitivity or discover folder atomically (``figures(results,
-        folder)`` draws into it before it is moved into place); ``manifest`` adds to the
-        manifest."""
+        """Write a sweep, sensitivity or discover folder atomically (see :meth:`write_into`)."""
+        with atomic_folder(Path(path), overwrite=overwrite) as folder:
+            cls.write_into(folder, kind, scenario, tables, figures=figures, **manifest)
+        return cls(path)
+
+    @classmethod
+    def write_into(
+        cls,
+        folder: Path,
+        kind: Kind,
+        scenario: Scenario,
+        tables: dict[str, pd.DataFrame],
+        *,
+        figures: Any = None,
+        **manifest: Any,
+    ) -> None:
+        """Write the tables, the scenario and the manifest of a sweep, sensitivity or
+        discover folder into ``folder``, a folder not yet in place (``figures(results,
+        folder)`` draws into it last); ``manifest`` adds to the manifest."""
         expected = set(TABLES[kind])
         if set(tables) != expected:
             raise ValueError(f"a {kind} folder holds {sorted(expected)}, got {sorted(tables)}")
-        with atomic_folder(Path(path), overwrite=overwrite) as folder:
-            for name, table in tables.items():
-                table.to_parquet(folder / f"{name}.parquet", index=False)
-                if name in CSV:
-                    table.to_csv(folder / f"{name}.csv", index=False)
-            (folder / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
-            info = make_manifest(
-                scenario,
-                kind=kind,
-                seed=manifest.pop("seed", 0),
-                replicates=manifest.pop("replicates", 0),
-                store="summary",
-                command=manifest.pop("command", None),
-            )
-            write_manifest(folder, info | manifest)
-            if figures is not None:
-                figures(cls(folder), folder)
-        return cls(path)
+        for name, table in tables.items():
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+            if name in CSV:
+                table.to_csv(folder / f"{name}.csv", index=False)
+        (folder / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+        info = make_manifest(
+            scenario,
+            kind=kind,
+            seed=manifest.pop("seed", 0),
+            replicates=manifest.pop("replicates", 0),
+            store="summary",
+            command=manifest.pop("command", None),
+        )
+        write_manifest(folder, info | manifest)
+        if figures is not None:
+            figures(cls(folder), folder)
 
 
 def open_folder(
