@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,7 +145,9 @@ class EnsembleStore:
         self._kept["sample", name] = products.sample
         if products.timeseries is not None:
             (self.work / "timeseries").mkdir(exist_ok=True)  # moved away by an earlier finish
-            _write_parquet(self.work / "timeseries" / f"{name}.parquet", products.timeseries)
+            s = self.scenario
+            batches = long_timeseries(s.name, s.start, products.replicates, products.timeseries)
+            _write_batches(self.work / "timeseries" / f"{name}.parquet", batches)
         if self._chunks == 1:
             self._tables["events", name] = products.events
             self._tables["outcomes", name] = products.outcomes
@@ -228,9 +230,11 @@ class EnsembleStore:
 
 @dataclass
 class ChunkProducts:
-    """What the results folder keeps of one chunk: small, except a full timeseries."""
+    """What the results folder keeps of one chunk: small, except a full timeseries, which
+    stays the recorder's arrays (a fifth of the long table's size) until it is written."""
 
-    timeseries: pd.DataFrame | None
+    replicates: np.ndarray
+    timeseries: dict[SeriesKey, np.ndarray] | None
     sums: dict[str, np.ndarray]
     sample: dict[str, np.ndarray]
     events: pd.DataFrame
@@ -240,8 +244,10 @@ class ChunkProducts:
 def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProducts:
     """Turn a chunk's arrays into its tables, exact sums and quantile sample."""
     s = chunk.scenario
-    # replicates come in ascending order: the sample is a leading block of columns (a view)
+    # replicates come in ascending order: the sample is a leading block of columns (a view,
+    # or the array itself when it is all of it, so that pickling sends it once)
     keep = int(np.count_nonzero(chunk.replicates < SAMPLE_REPLICATES))
+    whole = keep == len(chunk.replicates)
     # the sums on a second thread while this one builds the tables (one more thread only:
     # on a process pool every core already runs a chunk)
     with ThreadPoolExecutor(1) as second:
@@ -249,15 +255,13 @@ def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProduct
         outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
         outcomes = categorize(hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1)))
         events = events_table(s, chunk.events)
-        timeseries = (
-            long_timeseries(s.name, s.start, chunk.replicates, chunk.series)
-            if store == "full"
-            else None
-        )
         return ChunkProducts(
-            timeseries=timeseries,
+            replicates=chunk.replicates,
+            timeseries=chunk.series if store == "full" else None,
             sums=dict(zip(map(_key_name, chunk.series), sums, strict=True)),
-            sample={_key_name(k): v[:, :keep] for k, v in chunk.series.items()} if keep else {},
+            sample={_key_name(k): v if whole else v[:, :keep] for k, v in chunk.series.items()}
+            if keep
+            else {},
             events=events,
             outcomes=outcomes,
         )
@@ -280,6 +284,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_batches(path: Path, batches: Iterator[pa.RecordBatch]) -> None:
+    """Write record batches to one Parquet file, a row group each, one batch in memory."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    first = next(batches)
+    with pq.ParquetWriter(tmp, first.schema) as writer:
+        writer.write_batch(first)
+        for batch in batches:
+            writer.write_batch(batch)
     os.replace(tmp, path)
 
 
