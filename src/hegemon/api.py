@@ -351,11 +351,11 @@ def export(
     return export_tables(Path(folder), format, out, overwrite=overwrite)
 
 
-def _drawn(figures: bool, workers: int = 1) -> Callable[[Any, Path], Any] | None:
+def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
     """The drawing step a folder's writer runs before moving it into place, if any."""
     if not figures:
         return None
-    return lambda results, folder: draw(results, folder / "figures", workers=workers)
+    return lambda results, folder: draw(results, folder / "figures")
 
 
 def check_replicates(replicates: int) -> None:
@@ -513,6 +513,11 @@ def run(
     return Results(target)
 
 
+def _draw_comparison(comparison: Comparison, folder: Path, *, pool: Executor | None) -> None:
+    """Draw a comparison's figures into ``folder`` (the write step of ``compare``)."""
+    _comparison_figures(comparison, folder / "figures", ("png", "svg"), pool=pool)
+
+
 def _figure_pool(stack: contextlib.ExitStack, workers: int) -> Executor | None:
     """A pool that draws figures on ``workers`` processes, closed with ``stack``; None (draw
     in this process) for one worker."""
@@ -622,25 +627,35 @@ def compare(
     }
     _start_comparison(work, target, identity, resume=resume, overwrite=overwrite)
     progress = engine.get("progress")
+    workers = engine.get("workers", 1)
+    drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
-        results = []
-        for i, folder in enumerate(work / f for f in folders):
-            if i in read:  # an existing results folder: copied in, afresh
-                shutil.rmtree(folder, ignore_errors=True)
-                read[i].save(folder)
-                results.append(Results(folder))
-            elif results_kind(folder) == "run":  # finished before the interruption
-                results.append(Results(folder))
-                if progress:
-                    progress(replicates)
-            else:
-                again = partial_folder(folder).exists()
-                ran = run(
-                    specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
-                )
-                results.append(ran)
-        comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-        comparison.write_into(work, figures=_drawn(figures, engine.get("workers", 1)))
+        with drawing:
+            # started now when every run is one chunk (they warm up while the runs go on)
+            short = replicates <= engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+            pool = _figure_pool(drawing, workers) if figures and short else None
+            results = []
+            for i, folder in enumerate(work / f for f in folders):
+                if i in read:  # an existing results folder: copied in, afresh
+                    shutil.rmtree(folder, ignore_errors=True)
+                    read[i].save(folder)
+                    results.append(Results(folder))
+                elif results_kind(folder) == "run":  # finished before the interruption
+                    results.append(Results(folder))
+                    if progress:
+                        progress(replicates)
+                else:
+                    again = partial_folder(folder).exists()
+                    ran = run(
+                        specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
+                    )
+                    results.append(ran)
+            comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+            draw_figures = None
+            if figures:
+                pool = pool or _figure_pool(drawing, workers)
+                draw_figures = functools.partial(_draw_comparison, pool=pool)
+            comparison.write_into(work, figures=draw_figures)
         shutil.rmtree(work / WORK)
     except KeyboardInterrupt as err:
         raise Interrupted(
