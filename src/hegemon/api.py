@@ -450,8 +450,9 @@ def run(
     drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
         with drawing:
-            # a run of one chunk starts them now, so that their start-up overlaps it; a longer
-            # run when its chunks are done, so that they hold no memory while those run
+            # only for a run of one chunk, started now so that their start-up overlaps the
+            # simulation; a longer run draws here, after its chunks (workers would add their
+            # memory to the run's peak and save little of its time)
             pool = _figure_pool(drawing, workers) if figures and len(blocks) == 1 else None
             ensemble = EnsembleStore(work, identity, scenario, resume=resume)
             done = ensemble.done()
@@ -470,7 +471,6 @@ def run(
             for name, source in copies.items():  # so that scenario.yaml stands alone
                 shutil.copyfile(source, work / name)
             if figures:
-                pool = pool or _figure_pool(drawing, workers)
                 figures_of = Results(work, manifest=manifest)
                 _run_figures(figures_of, work / "figures", ("png", "svg"), pool=pool)
         # the manifest last: a folder with a manifest is complete
@@ -631,7 +631,7 @@ def compare(
     drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
         with drawing:
-            # started now when every run is one chunk (they warm up while the runs go on)
+            # as in run: only when every run is one chunk, started now to warm up meanwhile
             short = replicates <= engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
             pool = _figure_pool(drawing, workers) if figures and short else None
             results = []
@@ -651,10 +651,7 @@ def compare(
                     )
                     results.append(ran)
             comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-            draw_figures = None
-            if figures:
-                pool = pool or _figure_pool(drawing, workers)
-                draw_figures = functools.partial(_draw_comparison, pool=pool)
+            draw_figures = functools.partial(_draw_comparison, pool=pool) if figures else None
             comparison.write_into(work, figures=draw_figures)
         shutil.rmtree(work / WORK)
     except KeyboardInterrupt as err:
