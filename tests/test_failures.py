@@ -108,19 +108,31 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ------------------------------------------------------------------------ a full disk
 
 
-def no_space_after(calls: int) -> Callable[..., Any]:
-    """A to_parquet that works ``calls`` times, then writes half a file and fails ENOSPC."""
-    real = pd.DataFrame.to_parquet
+def no_space_after(calls: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parquet writes (``to_parquet`` and the store's timeseries writer) that work ``calls``
+    times, then write half a file and fail ENOSPC."""
+    real, real_batches = pd.DataFrame.to_parquet, store_module._write_batches
     count = {"n": 0}
 
-    def to_parquet(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> Any:
+    def full(path: Any) -> bool:
         count["n"] += 1
         if count["n"] > calls:
             Path(path).write_bytes(b"PAR1\x00half a file")
+            return True
+        return False
+
+    def to_parquet(self: pd.DataFrame, path: Any, *args: Any, **kwargs: Any) -> Any:
+        if full(path):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(self, path, *args, **kwargs)
 
-    return to_parquet
+    def write_batches(path: Path, batches: Any) -> None:
+        if full(path.with_name(f".{path.name}.tmp")):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_batches(path, batches)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+    monkeypatch.setattr(store_module, "_write_batches", write_batches)
 
 
 # Per chunk: timeseries, events and outcomes parts (3 calls); then the summary (1 call).
@@ -138,7 +150,7 @@ def test_a_full_disk_leaves_a_partial_folder_that_resumes(
     scenario, reference, tmp_path, monkeypatch, calls
 ):
     out = tmp_path / "out"
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space_after(calls))
+    no_space_after(calls, monkeypatch)
     with pytest.raises(HegemonError) as info:
         hegemon.run(scenario, replicates=REPLICATES, seed=SEED, chunk_size=CHUNK, out=out)
     message = str(info.value)
@@ -160,7 +172,7 @@ def test_a_full_disk_leaves_a_partial_folder_that_resumes(
 
 def test_a_full_disk_through_the_cli(reference, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space_after(7))
+    no_space_after(7, monkeypatch)
     result = run_cli(*CLI_RUN, "--workers", "1", "-o", out)
     assert result.exit_code == 1, result.stderr
     lines = result.stderr.splitlines()
@@ -230,7 +242,7 @@ def test_a_run_of_one_chunk_resumes_after_a_failure_past_its_chunk(
     undisturbed = hegemon.run(scenario, **one_chunk)
     pd.testing.assert_frame_equal(undisturbed.outcomes, reference.outcomes)
     if fails == "summary":  # after the chunk's timeseries part
-        monkeypatch.setattr(pd.DataFrame, "to_parquet", no_space_after(1))
+        no_space_after(1, monkeypatch)
     else:
         no_space_for(monkeypatch, "manifest.json")
     with pytest.raises(HegemonError, match="--resume"):
@@ -248,7 +260,7 @@ def test_a_failure_while_drawing_figures_can_be_resumed(scenario, tmp_path, monk
     manifest is written last, so the .partial folder left behind does not pass for a
     complete results folder, and --resume finishes the run."""
 
-    def no_space(results: Any, out: Path, formats: Any) -> None:
+    def no_space(results: Any, out: Path, formats: Any, **_: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "out"
@@ -257,7 +269,7 @@ def test_a_failure_while_drawing_figures_can_be_resumed(scenario, tmp_path, monk
         hegemon.run(scenario, replicates=4, seed=SEED, chunk_size=CHUNK, out=out, figures=True)
     assert_nothing_looks_complete(out)
     monkeypatch.undo()
-    monkeypatch.setattr(hegemon.api, "_run_figures", lambda results, out, formats: None)
+    monkeypatch.setattr(hegemon.api, "_run_figures", lambda results, out, formats, **_: None)
     resumed = hegemon.run(
         scenario, replicates=4, seed=SEED, chunk_size=CHUNK, out=out, resume=True, figures=True
     )

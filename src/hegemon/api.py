@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -43,6 +43,9 @@ from hegemon.results import (
 from hegemon.scenario.loader import load_scenario, with_overrides
 from hegemon.scenario.schema import Scenario
 
+if TYPE_CHECKING:
+    from hegemon.plots.jobs import Job
+
 Source = Scenario | str | Path
 
 Store = Literal["full", "summary"]
@@ -58,10 +61,13 @@ def draw(
     out: Path | str | None = None,
     formats: tuple[str, ...] = ("png", "svg"),
     observations: Path | str | bool | None = None,
+    *,
+    workers: int = 1,
 ) -> list[Path]:
     """Draw the figures of any results folder (a run, a comparison, a sweep, a sensitivity
     analysis, a scenario discovery or a calibration) from its tables alone, into ``out``
-    (default: the folder's ``figures/``).
+    (default: the folder's ``figures/``); ``workers`` > 1 draws the figures of a run or a
+    comparison on that many processes at once (the same files).
 
     The fan charts of a run or a comparison show the observations of their metrics with 95%
     intervals: those of ``observations`` (a file or a bundled name), by default those the
@@ -74,10 +80,14 @@ def draw(
     if out is None and found.path is None:
         raise HegemonError("draw needs a folder to draw into (out=...)")
     target = Path(out) if out is not None else Path(found.path) / "figures"  # type: ignore[arg-type]
-    if isinstance(found, Results):
-        return _run_figures(found, target, formats, observations)
-    if isinstance(found, Comparison):
-        return _comparison_figures(found, target, formats, observations)
+    if isinstance(found, Results | Comparison):
+        figures = _run_figures if isinstance(found, Results) else _comparison_figures
+        if workers <= 1:
+            return figures(found, target, formats, observations)  # type: ignore[arg-type]
+        from hegemon.plots.jobs import figure_pool
+
+        with figure_pool(workers) as pool:
+            return figures(found, target, formats, observations, pool=pool)  # type: ignore[arg-type]
     if isinstance(found, CalibrationResults):
         from hegemon.plots.calibration import draw_calibration
 
@@ -136,28 +146,27 @@ def _run_figures(
     out: Path,
     formats: tuple[str, ...],
     observations: Path | str | bool | None = None,
+    *,
+    pool: Executor | None = None,
 ) -> list[Path]:
-    from hegemon.plots import draw_all
-    from hegemon.plots.events import EVENT_HISTORY, event_history_figure
-    from hegemon.plots.figures import _write
+    """The standard figures and the event history of a run (on ``pool`` when given)."""
+    from hegemon.plots.jobs import EVENT_HISTORY, Job, draw_jobs, standard_jobs
 
-    paths = draw_all(
+    jobs = standard_jobs(
         results.summary,
         results.outcomes,
-        out,
-        formats=formats,
         focal_power=results.scenario.focus.power,
         observed=observed_points(results, observations),
     )
     if not results.events.empty:
-        fig = event_history_figure(
-            results.events,
-            replicates=int(results.manifest.get("replicates", len(results.outcomes))),
-            weeks=int(results.manifest.get("steps", results.scenario.steps)) + 1,
-            scenario=results.name,
-        )
-        paths += _write(fig, out, EVENT_HISTORY, formats)
-    return paths
+        history = {
+            "events": results.events,
+            "replicates": int(results.manifest.get("replicates", len(results.outcomes))),
+            "weeks": int(results.manifest.get("steps", results.scenario.steps)) + 1,
+            "scenario": results.name,
+        }
+        jobs.append(Job(EVENT_HISTORY, "hegemon.plots.events:event_history_figure", history))
+    return draw_jobs(jobs, out, formats, pool)
 
 
 def _comparison_figures(
@@ -165,12 +174,14 @@ def _comparison_figures(
     out: Path,
     formats: tuple[str, ...],
     observations: Path | str | bool | None = None,
+    *,
+    pool: Executor | None = None,
 ) -> list[Path]:
-    """The comparison figures on shared axes, and the self-contained ``report.html`` beside
-    the figures' folder."""
+    """The comparison figures on shared axes (on ``pool`` when given), and the
+    self-contained ``report.html`` beside the figures' folder."""
     from hegemon.analysis.compare import default_outcomes
     from hegemon.analysis.regimes import definitions
-    from hegemon.plots.comparison import comparison_figures
+    from hegemon.plots.jobs import comparison_jobs, draw_jobs
     from hegemon.plots.report import write_report
 
     summary = comparison.summary
@@ -178,18 +189,16 @@ def _comparison_figures(
         summary = summary[summary["metric"].isin([*comparison.metrics, "ceasefire"])]
     focus = comparison.reference.scenario.focus
     paired, regimes = comparison.paired, comparison.regimes
-    paths = comparison_figures(
+    jobs = comparison_jobs(
         summary,
         comparison.outcomes,
         paired,
-        out,
         focal_power=focus.power,
         scenario=comparison.reference.scenario,
         end_columns=list(default_outcomes(focus)),
-        formats=formats,
         observed=observed_points(comparison.reference, observations, cutoff=_cutoff(comparison)),
     )
-    paths += _multiples(comparison, summary, out, formats)
+    paths = draw_jobs([*jobs, *_multiples(comparison, summary)], out, formats, pool)
     scenarios = pd.DataFrame(
         {
             "name": comparison.names,
@@ -231,14 +240,11 @@ def _comparison_figures(
     return paths
 
 
-def _multiples(
-    comparison: Comparison, summary: pd.DataFrame, out: Path, formats: tuple[str, ...]
-) -> list[Path]:
+def _multiples(comparison: Comparison, summary: pd.DataFrame) -> list[Job]:
     """The readable comparison figures of the focal power's influence and its ally's trust:
     small multiples, one panel per scenario; and, when every run kept its trajectories,
     fans of the paired differences over time."""
-    from hegemon.plots.figures import _write
-    from hegemon.plots.multiples import difference_fan_figure, small_multiples_figure
+    from hegemon.plots.jobs import Job
     from hegemon.scenario.observables import METRICS
 
     focus = comparison.reference.scenario.focus
@@ -246,22 +252,25 @@ def _multiples(
         "influence": ("influence", focus.power, None, f"{focus.power}'s regional influence"),
         "trust": ("trust", focus.ally, focus.power, f"{focus.ally}'s trust in {focus.power}"),
     }
-    paths: list[Path] = []
+    jobs: list[Job] = []
     have = set(summary["metric"].astype(str))
     full = all(r.timeseries is not None for r in comparison.results)
     for stem, (metric, actor, target, what) in wanted.items():
         if metric not in have:
             continue
         label = f"{METRICS[metric].label} ({METRICS[metric].unit})"
-        fig = small_multiples_figure(
-            summary, metric, actor=actor, target=target, what=what, ylabel=label
+        multiples = {"summary": summary, "metric": metric, "actor": actor, "target": target}
+        multiples |= {"what": what, "ylabel": label}
+        jobs.append(
+            Job(f"multiples_{stem}", "hegemon.plots.multiples:small_multiples_figure", multiples)
         )
-        paths += _write(fig, out, f"multiples_{stem}", formats)
         if full and len(comparison.results) > 1 and comparison.common_random_numbers():
             series = {r.name: r.series(metric, actor, target) for r in comparison.results}
-            fig = difference_fan_figure(series, what=what, ylabel=f"Difference, {label}")
-            paths += _write(fig, out, f"differences_{stem}", formats)
-    return paths
+            fan = {"series": series, "what": what, "ylabel": f"Difference, {label}"}
+            jobs.append(
+                Job(f"differences_{stem}", "hegemon.plots.multiples:difference_fan_figure", fan)
+            )
+    return jobs
 
 
 def _settings(comparison: Comparison) -> pd.DataFrame:
@@ -439,25 +448,32 @@ def run(
         "chunk_size": chunk_size,
         "store": store,
     }
+    drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
-        ensemble = EnsembleStore(work, identity, scenario, resume=resume)
-        done = ensemble.done()
-        if progress and done:
-            progress(sum(blocks[i][1] - blocks[i][0] for i in done))
-        hook = functools.partial(with_regime, scenario=scenario)
-        task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
-        chunk_results = run_chunks(task, blocks, skip=done, workers=workers, executor=executor)
-        with contextlib.closing(chunk_results):  # an interrupted run stops its workers at once
-            for i, products in chunk_results:
-                ensemble.add(i, products)
-                if progress:
-                    progress(blocks[i][1] - blocks[i][0])
-        ensemble.finish(len(blocks))
-        ensemble.write_text("scenario.yaml", resolved)
-        for name, source in copies.items():  # so that scenario.yaml stands alone
-            shutil.copyfile(source, work / name)
-        if figures:
-            _run_figures(Results(work, manifest=manifest), work / "figures", ("png", "svg"))
+        with drawing:
+            # only for a run of one chunk, started now so that their start-up overlaps the
+            # simulation; a longer run draws here, after its chunks (workers would add their
+            # memory to the run's peak and save little of its time)
+            pool = _figure_pool(drawing, workers) if figures and len(blocks) == 1 else None
+            ensemble = EnsembleStore(work, identity, scenario, resume=resume)
+            done = ensemble.done()
+            if progress and done:
+                progress(sum(blocks[i][1] - blocks[i][0] for i in done))
+            hook = functools.partial(with_regime, scenario=scenario)
+            task = functools.partial(simulate_and_reduce, scenario, seed, store=store, hook=hook)
+            chunk_results = run_chunks(task, blocks, skip=done, workers=workers, executor=executor)
+            with contextlib.closing(chunk_results):  # an interrupted run stops its workers now
+                for i, products in chunk_results:
+                    ensemble.add(i, products)
+                    if progress:
+                        progress(blocks[i][1] - blocks[i][0])
+            ensemble.finish(len(blocks))
+            ensemble.write_text("scenario.yaml", resolved)
+            for name, source in copies.items():  # so that scenario.yaml stands alone
+                shutil.copyfile(source, work / name)
+            if figures:
+                figures_of = Results(work, manifest=manifest)
+                _run_figures(figures_of, work / "figures", ("png", "svg"), pool=pool)
         # the manifest last: a folder with a manifest is complete
         ensemble.write_text(
             "manifest.json",
@@ -496,6 +512,19 @@ def run(
         return results
     move_into_place(work, target, overwrite=overwrite)
     return Results(target)
+
+
+def _draw_comparison(comparison: Comparison, folder: Path, *, pool: Executor | None) -> None:
+    """Draw a comparison's figures into ``folder`` (the write step of ``compare``)."""
+    _comparison_figures(comparison, folder / "figures", ("png", "svg"), pool=pool)
+
+
+def _figure_pool(stack: contextlib.ExitStack, workers: int) -> Executor | None:
+    """A pool that draws figures on ``workers`` processes, closed with ``stack``; None (draw
+    in this process) for one worker."""
+    from hegemon.plots.jobs import figure_pool
+
+    return stack.enter_context(figure_pool(workers)) if workers > 1 else None
 
 
 def _standalone(scenario: Scenario) -> tuple[Scenario, dict[str, Path]]:
@@ -599,25 +628,32 @@ def compare(
     }
     _start_comparison(work, target, identity, resume=resume, overwrite=overwrite)
     progress = engine.get("progress")
+    workers = engine.get("workers", 1)
+    drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
-        results = []
-        for i, folder in enumerate(work / f for f in folders):
-            if i in read:  # an existing results folder: copied in, afresh
-                shutil.rmtree(folder, ignore_errors=True)
-                read[i].save(folder)
-                results.append(Results(folder))
-            elif results_kind(folder) == "run":  # finished before the interruption
-                results.append(Results(folder))
-                if progress:
-                    progress(replicates)
-            else:
-                again = partial_folder(folder).exists()
-                ran = run(
-                    specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
-                )
-                results.append(ran)
-        comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-        comparison.write_into(work, figures=_drawn(figures))
+        with drawing:
+            # as in run: only when every run is one chunk, started now to warm up meanwhile
+            short = replicates <= engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+            pool = _figure_pool(drawing, workers) if figures and short else None
+            results = []
+            for i, folder in enumerate(work / f for f in folders):
+                if i in read:  # an existing results folder: copied in, afresh
+                    shutil.rmtree(folder, ignore_errors=True)
+                    read[i].save(folder)
+                    results.append(Results(folder))
+                elif results_kind(folder) == "run":  # finished before the interruption
+                    results.append(Results(folder))
+                    if progress:
+                        progress(replicates)
+                else:
+                    again = partial_folder(folder).exists()
+                    ran = run(
+                        specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
+                    )
+                    results.append(ran)
+            comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+            draw_figures = functools.partial(_draw_comparison, pool=pool) if figures else None
+            comparison.write_into(work, figures=draw_figures)
         shutil.rmtree(work / WORK)
     except KeyboardInterrupt as err:
         raise Interrupted(

@@ -359,7 +359,7 @@ def plot(folder: Path, out: Path | None) -> None:
     """
     from hegemon.api import draw
 
-    for path in draw(folder, out):
+    for path in draw(folder, out, workers=default_workers()):
         click.echo(str(path))
 
 

@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from hegemon.scenario.observables import METRICS
 
@@ -129,6 +128,8 @@ class ObservationModel:
         if self.channel(obs) == "binary":
             eps = self.binary_error
             return np.where(mu == obs.value, math.log1p(-eps), math.log(eps))
+        from scipy import stats  # imported when needed: the figures' observations need none
+
         sd = np.maximum(self.noise_sd(obs, values), 1e-12)  # a zero sd: a point mass
         return stats.norm.logpdf(obs.value, mu, sd)
 
@@ -149,6 +150,8 @@ class ObservationModel:
     def log_predictive(self, obs: Observation, values: np.ndarray) -> float:
         """Log density (log probability for a binary state) of the observed value under the
         equal-weight mixture over replicates."""
+        from scipy import special
+
         ll = self.loglik(obs, values)
         return float(special.logsumexp(ll) - math.log(len(ll)))
 
@@ -160,6 +163,8 @@ class ObservationModel:
         mu = self.mean(obs, values)
         if self.channel(obs) == "binary":
             return mu
+        from scipy import stats
+
         z = stats.norm.ppf((np.arange(self.nodes) + 0.5) / self.nodes)
         sd = self.noise_sd(obs, values)
         sample = (mu[:, None] + sd[:, None] * z[None, :]).ravel()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,15 +141,17 @@ class EnsembleStore:
         done; a run of one chunk keeps all but its timeseries in memory (resuming it would
         run the chunk again: there is nothing to save by writing it twice)."""
         name = _part(index)
-        self._kept["sums", name] = products.sums
-        self._kept["sample", name] = products.sample
         if products.timeseries is not None:
             (self.work / "timeseries").mkdir(exist_ok=True)  # moved away by an earlier finish
-            _write_parquet(self.work / "timeseries" / f"{name}.parquet", products.timeseries)
+            s = self.scenario
+            batches = long_timeseries(s.name, s.start, products.replicates, products.timeseries)
+            _write_batches(self.work / "timeseries" / f"{name}.parquet", batches)
         if self._chunks == 1:
+            self._kept["sums", name] = products.sums
+            self._kept["sample", name] = products.sample
             self._tables["events", name] = products.events
             self._tables["outcomes", name] = products.outcomes
-        else:
+        else:  # on disk only: the summary reads the sample back one series at a time
             _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
             if products.sample:
                 _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
@@ -187,39 +189,38 @@ class EnsembleStore:
         """Write a file of the results folder atomically (never through a planted link)."""
         _write_atomic(self.folder / name, text.encode("utf-8"))
 
-    def _load(self, kind: str, part: str) -> dict[str, np.ndarray]:
-        """A chunk's sums or sample: from memory if added in this session, else from disk."""
+    def _load(self, kind: str, part: str, key: str | None = None) -> dict[str, np.ndarray]:
+        """A chunk's sums or sample (only series ``key`` when given): from memory if kept in
+        this session (a run of one chunk), else from disk."""
         kept = self._kept.get((kind, part))
         if kept is not None:
-            return kept
+            return kept if key is None else {k: kept[k] for k in (key,) if k in kept}
         file = self.work / kind / f"{part}.npz"
         if not file.exists():
             return {}
         with np.load(file) as data:
-            return {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files if key is None or k == key}
 
     def _summary(self, parts: list[str]) -> None:
         total: dict[str, np.ndarray] = {}
         for p in parts:
             for k, v in self._load("sums", p).items():
                 total[k] = total[k] + v if k in total else v
-        samples: dict[str, list[np.ndarray]] = {k: [] for k in total}
-        for p in parts:
-            for k, v in self._load("sample", p).items():
-                samples[k].append(v)
         n = self.run["replicates"]
         qs = list(QUANTILES.values())
         means = {_key_from(k): fixed_point_mean(v, n) for k, v in total.items()}
 
-        def quantiles_of(parts: list[np.ndarray]) -> np.ndarray:
-            # shape (5, steps + 1). A NaN would make its row all NaN (the exact mean would be
-            # meaningless too): the series hold none, which test_fuzz_loader checks
-            values = parts[0] if len(parts) == 1 else np.concatenate(parts, 1)
+        def quantiles_of(key: str) -> np.ndarray:
+            # one series of the sample at a time, shape (5, steps + 1). A NaN would make its
+            # row all NaN (the exact mean would be meaningless too): the series hold none,
+            # which test_fuzz_loader checks
+            found = [v for p in parts for v in self._load("sample", p, key).values()]
+            values = found[0] if len(found) == 1 else np.concatenate(found, 1)
             return np.quantile(values, qs, axis=1, method="linear")
 
         with ThreadPoolExecutor(default_workers()) as threads:  # numpy partitions outside the GIL
-            found = threads.map(quantiles_of, samples.values())
-            quantiles = dict(zip(map(_key_from, samples), found, strict=True))
+            found = threads.map(quantiles_of, total)
+            quantiles = dict(zip(map(_key_from, total), found, strict=True))
         s = self.scenario
         _write_parquet(
             self.folder / "summary.parquet", summary_table(s.name, s.start, means, quantiles)
@@ -228,9 +229,11 @@ class EnsembleStore:
 
 @dataclass
 class ChunkProducts:
-    """What the results folder keeps of one chunk: small, except a full timeseries."""
+    """What the results folder keeps of one chunk: small, except a full timeseries, which
+    stays the recorder's arrays (a fifth of the long table's size) until it is written."""
 
-    timeseries: pd.DataFrame | None
+    replicates: np.ndarray
+    timeseries: dict[SeriesKey, np.ndarray] | None
     sums: dict[str, np.ndarray]
     sample: dict[str, np.ndarray]
     events: pd.DataFrame
@@ -240,8 +243,10 @@ class ChunkProducts:
 def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProducts:
     """Turn a chunk's arrays into its tables, exact sums and quantile sample."""
     s = chunk.scenario
-    # replicates come in ascending order: the sample is a leading block of columns (a view)
+    # replicates come in ascending order: the sample is a leading block of columns (a view,
+    # or the array itself when it is all of it, so that pickling sends it once)
     keep = int(np.count_nonzero(chunk.replicates < SAMPLE_REPLICATES))
+    whole = keep == len(chunk.replicates)
     # the sums on a second thread while this one builds the tables (one more thread only:
     # on a process pool every core already runs a chunk)
     with ThreadPoolExecutor(1) as second:
@@ -249,15 +254,13 @@ def reduce_chunk(chunk: Ensemble, store: str, hook: OutcomeHook) -> ChunkProduct
         outcomes = pd.DataFrame({"scenario": s.name, "replicate": chunk.replicates})
         outcomes = categorize(hook(pd.concat([outcomes, pd.DataFrame(chunk.outcomes)], axis=1)))
         events = events_table(s, chunk.events)
-        timeseries = (
-            long_timeseries(s.name, s.start, chunk.replicates, chunk.series)
-            if store == "full"
-            else None
-        )
         return ChunkProducts(
-            timeseries=timeseries,
+            replicates=chunk.replicates,
+            timeseries=chunk.series if store == "full" else None,
             sums=dict(zip(map(_key_name, chunk.series), sums, strict=True)),
-            sample={_key_name(k): v[:, :keep] for k, v in chunk.series.items()} if keep else {},
+            sample={_key_name(k): v if whole else v[:, :keep] for k, v in chunk.series.items()}
+            if keep
+            else {},
             events=events,
             outcomes=outcomes,
         )
@@ -280,6 +283,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_batches(path: Path, batches: Iterator[pa.RecordBatch]) -> None:
+    """Write record batches to one Parquet file, a row group each, one batch in memory."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    first = next(batches)
+    with pq.ParquetWriter(tmp, first.schema) as writer:
+        writer.write_batch(first)
+        for batch in batches:
+            writer.write_batch(batch)
     os.replace(tmp, path)
 
 

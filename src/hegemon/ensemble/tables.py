@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from hegemon.model.metrics import SeriesKey
 from hegemon.scenario.schema import Scenario
@@ -90,23 +92,69 @@ def _key_columns(columns: dict[str, object], keys: list[SeriesKey], block: int) 
         columns[name] = pd.Categorical.from_codes(np.repeat(codes, block), categories=categories)
 
 
+TIMESERIES_ROWS = 2**20  # rows per batch of the long timeseries (the writer's row group)
+
+
 def long_timeseries(
-    scenario: str, start: dt.date, replicates: np.ndarray, series: dict[SeriesKey, np.ndarray]
-) -> pd.DataFrame:
-    """Every series in long format: scenario, replicate, step, date, metric, actor, target,
-    value. Built from codes, without a Python object per row."""
+    scenario: str,
+    start: dt.date,
+    replicates: np.ndarray,
+    series: dict[SeriesKey, np.ndarray],
+    rows: int = TIMESERIES_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """Every series in long format (scenario, replicate, step, date, metric, actor, target,
+    value; docs/results.md), in batches of whole series of about ``rows`` rows, built from
+    the arrays: the string columns are dictionary-encoded codes (pandas reads them as
+    categoricals), nothing is a Python object per row, and only one batch is in memory."""
     keys = list(series)
     first = series[keys[0]]
     steps, n = first.shape[0] - 1, first.shape[1]
     block = (steps + 1) * n
-    columns: dict[str, object] = {
-        "scenario": pd.Categorical.from_codes(
-            np.zeros(block * len(keys), dtype=np.int8), categories=[scenario]
-        ),
-        "replicate": np.tile(replicates, (steps + 1) * len(keys)),
-        "step": np.tile(np.repeat(np.arange(steps + 1), n), len(keys)),
-        "date": np.tile(np.repeat(dates(start, steps), n), len(keys)),
-    }
-    _key_columns(columns, keys, block)
-    columns["value"] = np.concatenate([series[k].ravel() for k in keys])
-    return pd.DataFrame(columns)
+    per_batch = max(1, rows // block)
+    labels = [_labels([key[i] for key in keys]) for i in range(3)]
+    constant: dict[int, list[pa.Array]] = {}  # replicate, step, date for a batch of g series
+
+    def repeated(g: int) -> list[pa.Array]:
+        if g not in constant:
+            constant[g] = [
+                pa.array(np.tile(replicates.astype(np.int64), (steps + 1) * g)),
+                pa.array(np.tile(np.repeat(np.arange(steps + 1, dtype=np.int64), n), g)),
+                pa.array(np.tile(np.repeat(dates(start, steps), n), g)),
+            ]
+        return constant[g]
+
+    for lo in range(0, len(keys), per_batch):
+        batch = keys[lo : lo + per_batch]
+        g = len(batch)
+        name = _dictionary(np.zeros(g * block, dtype=np.int8), [scenario])
+        coded = [
+            _dictionary(np.repeat(codes[lo : lo + g], block), categories)
+            for codes, categories in labels
+        ]
+        values = pa.array(np.concatenate([series[k].ravel() for k in batch]))
+        yield pa.RecordBatch.from_arrays(
+            [name, *repeated(g), *coded, values], schema=TIMESERIES_SCHEMA
+        )
+
+
+TIMESERIES_SCHEMA = pa.schema(
+    [
+        ("scenario", pa.dictionary(pa.int8(), pa.string())),
+        ("replicate", pa.int64()),
+        ("step", pa.int64()),
+        ("date", pa.timestamp("ns")),
+        ("metric", pa.dictionary(pa.int8(), pa.string())),
+        ("actor", pa.dictionary(pa.int8(), pa.string())),
+        ("target", pa.dictionary(pa.int8(), pa.string())),
+        ("value", pa.float64()),
+    ]
+)
+
+
+def _dictionary(codes: np.ndarray, categories: list[str]) -> pa.DictionaryArray:
+    """A dictionary-encoded string column from codes into ``categories`` (-1: missing)."""
+    if len(categories) > np.iinfo(np.int8).max:
+        raise ValueError(f"{len(categories)} labels do not fit the int8 codes of the schema")
+    missing = codes < 0
+    indices = pa.array(codes.astype(np.int8), mask=missing if missing.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(categories, pa.string()))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -37,23 +38,22 @@ from hegemon.plots.figures import (
     _panel_title,
     _scenarios,
     _suptitle,
-    _write,
-    draw_all,
 )
+from hegemon.plots.jobs import END_STATES, PAIRED_DIFFERENCES, comparison_jobs, draw_jobs
 from hegemon.plots.observed import lookup, outcome_quantities
 from hegemon.scenario.observables import OUTCOMES
 from hegemon.scenario.schema import Scenario
 
 __all__ = [
+    "END_STATES",
+    "PAIRED_DIFFERENCES",
     "comparison_figures",
     "end_state_figure",
+    "end_states_of",
     "outcome_label",
     "paired_difference_figure",
+    "paired_differences_of",
 ]
-
-#: File stems of the two comparison figures written by :func:`comparison_figures`.
-END_STATES = "end_states"
-PAIRED_DIFFERENCES = "paired_differences"
 
 _STRIP_MAX = 400  # at most this many jittered points per box (a random, fixed subset)
 
@@ -581,6 +581,38 @@ def _labels_from(
     return out
 
 
+def end_states_of(
+    outcomes: pd.DataFrame | None,
+    paired: pd.DataFrame | None,
+    *,
+    focal_power: str,
+    scenario: Scenario | None = None,
+    end_columns: Sequence[str] | None = None,
+) -> Figure | None:
+    """The ``end_states`` figure of a comparison: :func:`end_state_figure` of
+    ``end_columns`` (default: the outcomes of ``paired``, else the focal power's headline
+    outcomes); None without outcomes."""
+    if outcomes is None or outcomes.empty:
+        return None
+    if end_columns is None:
+        columns = _default_end_columns(outcomes, paired, focal_power)
+    else:
+        columns = [c for c in dict.fromkeys(map(str, end_columns)) if c in outcomes.columns]
+    if not columns:
+        return None
+    labels = _labels_from(paired, columns, scenario)
+    return end_state_figure(outcomes, columns, labels, scenario=scenario)
+
+
+def paired_differences_of(
+    paired: pd.DataFrame | None, *, scenario: Scenario | None = None
+) -> Figure | None:
+    """The ``paired_differences`` figure of a comparison (None without differences)."""
+    if paired is None or paired.empty:
+        return None
+    return paired_difference_figure(paired, scenario=scenario)
+
+
 def comparison_figures(
     summary: pd.DataFrame | None,
     outcomes: pd.DataFrame | None,
@@ -592,9 +624,11 @@ def comparison_figures(
     end_columns: Sequence[str] | None = None,
     formats: Sequence[str] = ("png", "svg"),
     observed: pd.DataFrame | None = None,
+    pool: Executor | None = None,
 ) -> list[Path]:
     """Write the figures of a scenario comparison to ``out_dir`` and return their paths.
-    ``observed`` puts the observations on the fan charts of their metrics.
+    ``observed`` puts the observations on the fan charts of their metrics; ``pool``
+    (:func:`hegemon.plots.jobs.figure_pool`) draws them concurrently.
 
     The standard set (:func:`~hegemon.plots.figures.draw_all` on the multi-scenario frames:
     overlaid fan charts, survival curves, regime shares per scenario), then
@@ -604,21 +638,13 @@ def comparison_figures(
     the reference scenario's focus; ``scenario`` (the reference) declares the outcomes'
     labels and units.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = draw_all(
-        summary, outcomes, out, formats=formats, focal_power=focal_power, observed=observed
+    jobs = comparison_jobs(
+        summary,
+        outcomes,
+        paired,
+        focal_power=focal_power,
+        scenario=scenario,
+        end_columns=end_columns,
+        observed=observed,
     )
-    if outcomes is not None and not outcomes.empty:
-        if end_columns is None:
-            columns = _default_end_columns(outcomes, paired, focal_power)
-        else:
-            columns = [c for c in dict.fromkeys(map(str, end_columns)) if c in outcomes.columns]
-        if columns:
-            labels = _labels_from(paired, columns, scenario)
-            fig = end_state_figure(outcomes, columns, labels, scenario=scenario)
-            paths += _write(fig, out, END_STATES, formats)
-    if paired is not None and not paired.empty:
-        fig = paired_difference_figure(paired, scenario=scenario)
-        paths += _write(fig, out, PAIRED_DIFFERENCES, formats)
-    return paths
+    return draw_jobs(jobs, Path(out_dir), formats, pool)

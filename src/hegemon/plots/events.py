@@ -27,12 +27,11 @@ from hegemon.plots.figures import (
     _suptitle,
     _title,
 )
+from hegemon.plots.jobs import EVENT_HISTORY
 from hegemon.scenario.observables import EVENTS
 
 __all__ = ["EVENT_HISTORY", "event_colour", "event_history_figure", "event_rates"]
 
-#: File stem of the figure among a run's figures.
-EVENT_HISTORY = "event_history"
 RATE_WEEKS = 13  # a quarter of a year: the bins of the rates
 _KIND_ORDER = {name: i for i, name in enumerate(EVENTS)}
 

@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from hegemon.plots import style as st
+from hegemon.plots.jobs import draw_jobs, standard_jobs
 
 __all__ = [
     "FIGURES",
@@ -52,6 +54,7 @@ __all__ = [
     "influence_over_figure",
     "peacekeepers_figure",
     "regime_figure",
+    "standard_figure",
     "survival_figure",
     "territory_figure",
     "trust_figure",
@@ -1423,6 +1426,23 @@ def available_figures(
     return [n for n, spec in _SPECS.items() if spec.ready(summary, outcomes, focal_power)]
 
 
+def standard_figure(
+    name: str,
+    summary: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    focal_power: str,
+    observed: pd.DataFrame | None = None,
+) -> Figure | None:
+    """The standard figure ``name`` (a key of :data:`FIGURES`), None when its data are
+    absent; ``observed`` goes to the fan charts that show observations."""
+    spec = _SPECS[name]
+    if not spec.ready(summary, outcomes, focal_power):
+        return None
+    if spec.observes and observed is not None:
+        return spec.draw(summary, outcomes, focal_power, observed=observed)  # type: ignore[call-arg]
+    return spec.draw(summary, outcomes, focal_power)
+
+
 def draw_all(
     summary: pd.DataFrame | None,
     outcomes: pd.DataFrame | None,
@@ -1431,26 +1451,19 @@ def draw_all(
     formats: Sequence[str] = ("png", "svg"),
     focal_power: str,
     observed: pd.DataFrame | None = None,
+    pool: Executor | None = None,
 ) -> list[Path]:
     """Draw every standard figure whose metrics exist and write ``out_dir/<name>.<fmt>``;
     ``focal_power`` (the scenario's ``focus.power``) is the power of the decline curve;
     ``observed`` (:func:`hegemon.analysis.scores.observed_points`) puts the observations on
-    the fan charts of their metrics (trust, peacekeepers, territory).
+    the fan charts of their metrics (trust, peacekeepers, territory); ``pool``
+    (:func:`hegemon.plots.jobs.figure_pool`) draws them concurrently.
 
     Figures whose metrics are absent are skipped. Output is deterministic (no dates in file
     metadata, fixed SVG ids). Returns the written paths in drawing order.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for name in available_figures(summary, outcomes, focal_power=focal_power):
-        spec = _SPECS[name]
-        if spec.observes and observed is not None:
-            fig = spec.draw(summary, outcomes, focal_power, observed=observed)  # type: ignore[call-arg]
-        else:
-            fig = spec.draw(summary, outcomes, focal_power)
-        paths += _write(fig, out, name, formats)
-    return paths
+    jobs = standard_jobs(summary, outcomes, focal_power=focal_power, observed=observed)
+    return draw_jobs(jobs, Path(out_dir), formats, pool)
 
 
 def _write(fig: Figure, out: Path, name: str, formats: Sequence[str]) -> list[Path]:

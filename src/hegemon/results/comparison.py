@@ -7,6 +7,7 @@ axes, and ``report.html``: one self-contained page to send to a colleague.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,15 +38,16 @@ class Comparison:
     def names(self) -> list[str]:
         return [r.name for r in self.results]
 
-    @property
+    # the tables of every scenario, concatenated once (the runs' folders do not change)
+    @functools.cached_property
     def summary(self) -> pd.DataFrame:
         return _concat([r.summary for r in self.results])
 
-    @property
+    @functools.cached_property
     def outcomes(self) -> pd.DataFrame:
         return _concat([r.outcomes for r in self.results])
 
-    @property
+    @functools.cached_property
     def paired(self) -> pd.DataFrame:
         """Paired differences of the headline outcomes against the reference scenario."""
         return self.differences(default_outcomes(self.reference.scenario.focus))
@@ -61,7 +63,7 @@ class Comparison:
             self.outcomes, self.reference.name, labels, paired=self.common_random_numbers()
         )
 
-    @property
+    @functools.cached_property
     def regimes(self) -> pd.DataFrame:
         shares = regime_shares(self.outcomes)
         return shares.reindex(self.names)

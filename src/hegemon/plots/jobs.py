@@ -1,0 +1,158 @@
+"""Figures as jobs, drawn in this process or concurrently on a pool of worker processes.
+
+A :class:`Job` is one figure: the module-level function that returns it (or None when its
+data are absent), named by its import path so that the process that plans the figures need
+not import matplotlib, and the arguments to call it with, so that it can be sent to another
+process.
+:func:`draw_jobs` writes every job's files and returns their paths in the order of the jobs,
+whether the jobs ran here or on a pool, so the folder holds the same files either way (a
+figure depends only on its data: no dates in the files, fixed SVG ids). Figures are built
+as ``matplotlib.figure.Figure`` objects and saved with the Agg and SVG canvases, never
+through pyplot, so workers need no display.
+
+:func:`figure_pool` starts the workers and has each import matplotlib and draw a small
+figure at once, so that this start-up overlaps whatever the caller does meanwhile (a run
+simulates its replicates) rather than delaying the first figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hegemon.scenario.schema import Scenario
+
+#: The standard figures of a run, in drawing order (``hegemon.plots.figures.FIGURES``).
+STANDARD_FIGURES = (
+    "influence",
+    "influence_over",
+    "trust",
+    "peacekeepers",
+    "cost",
+    "survival",
+    "decline_curve",
+    "territory",
+    "regimes",
+)
+#: File stems of the figures of a comparison beyond the standard set, and of a run's events.
+END_STATES = "end_states"
+PAIRED_DIFFERENCES = "paired_differences"
+EVENT_HISTORY = "event_history"
+
+
+FIGURES = "hegemon.plots.figures:standard_figure"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One figure, saved as ``name.<format>``: ``draw`` is ``"module:function"``, and
+    ``function(**arguments)`` returns the figure (None: its data are absent)."""
+
+    name: str
+    draw: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+def draw_job(job: Job, out: Path, formats: Sequence[str]) -> list[Path]:
+    """Draw one job's figure and write it as ``out/<name>.<format>`` for every format."""
+    from hegemon.plots.figures import _write
+
+    module, function = job.draw.split(":")
+    fig = getattr(importlib.import_module(module), function)(**job.arguments)
+    return [] if fig is None else _write(fig, out, job.name, formats)
+
+
+def standard_jobs(
+    summary: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    *,
+    focal_power: str,
+    observed: pd.DataFrame | None = None,
+) -> list[Job]:
+    """A job for each standard figure (``hegemon.plots.figures.standard_figure``; one whose
+    data are absent draws nothing)."""
+    data = {"summary": summary, "outcomes": outcomes, "focal_power": focal_power}
+    return [
+        Job(name, FIGURES, {"name": name, **data, "observed": observed})
+        for name in STANDARD_FIGURES
+    ]
+
+
+def comparison_jobs(
+    summary: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    paired: pd.DataFrame | None,
+    *,
+    focal_power: str,
+    scenario: Scenario | None = None,
+    end_columns: Sequence[str] | None = None,
+    observed: pd.DataFrame | None = None,
+) -> list[Job]:
+    """The jobs of ``hegemon.plots.comparison.comparison_figures``: the standard set on the
+    frames of every scenario, then ``end_states`` and ``paired_differences``."""
+    end_states = {"outcomes": outcomes, "paired": paired, "focal_power": focal_power}
+    end_states |= {"scenario": scenario, "end_columns": end_columns}
+    return [
+        *standard_jobs(summary, outcomes, focal_power=focal_power, observed=observed),
+        Job(END_STATES, "hegemon.plots.comparison:end_states_of", end_states),
+        Job(
+            PAIRED_DIFFERENCES,
+            "hegemon.plots.comparison:paired_differences_of",
+            {"paired": paired, "scenario": scenario},
+        ),
+    ]
+
+
+def draw_jobs(
+    jobs: Sequence[Job], out: Path, formats: Sequence[str], pool: Executor | None = None
+) -> list[Path]:
+    """Write the figures of ``jobs`` into ``out``, on ``pool`` when given (all at once, as
+    many at a time as it has workers), else one after the other; the paths in job order."""
+    out.mkdir(parents=True, exist_ok=True)
+    if pool is None:
+        return [path for job in jobs for path in draw_job(job, out, formats)]
+    futures = [pool.submit(draw_job, job, out, tuple(formats)) for job in jobs]
+    try:
+        return [path for future in futures for path in future.result()]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+@contextlib.contextmanager
+def figure_pool(workers: int) -> Iterator[Executor]:
+    """A process pool of ``workers`` that draw figures, warming up as soon as it is made;
+    its workers are stopped at once if the block fails or is interrupted."""
+    from hegemon.ensemble.runner import _stop_now, process_pool
+
+    pool = process_pool(workers)
+    try:
+        for _ in range(workers):
+            pool.submit(_warm_up)
+        yield pool
+    except BaseException:
+        _stop_now(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _warm_up() -> None:
+    """Import the figure stack and draw a tiny figure with text in both formats (the fonts
+    and the text caches are loaded once per process)."""
+    import io
+
+    from hegemon.plots.figures import _new_figure, _save
+
+    fig = _new_figure(1.0, 1.0)
+    fig.add_subplot().set_title("warm-up")
+    for fmt in ("png", "svg"):
+        _save(fig, io.BytesIO(), fmt, dpi=20)
