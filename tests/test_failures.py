@@ -288,7 +288,7 @@ def test_a_failure_before_anything_is_written_leaves_a_way_forward(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     out = tmp_path / "out"
-    monkeypatch.setattr(store_module, "_write_atomic", no_space)
+    monkeypatch.setattr(store_module, "write_atomic", no_space)
     with pytest.raises(HegemonError) as info:
         hegemon.run(scenario, replicates=REPLICATES, seed=SEED, chunk_size=CHUNK, out=out)
     assert not out.exists()

@@ -22,7 +22,7 @@ from hegemon.analysis.regimes import classify
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
-from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce
+from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
 from hegemon.errors import BadInput, HegemonError, Interrupted
 from hegemon.results import (
     CalibrationResults,
@@ -626,7 +626,7 @@ def compare(
         "chunk_size": engine.get("chunk_size", DEFAULT_CHUNK_SIZE),
         "metrics": list(metrics) if metrics else None,
     }
-    _start_comparison(work, target, identity, resume=resume, overwrite=overwrite)
+    start_work(work, identity, "comparison", target=target, resume=resume, overwrite=overwrite)
     progress = engine.get("progress")
     workers = engine.get("workers", 1)
     drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
@@ -668,40 +668,6 @@ def compare(
         ) from None
     move_into_place(work, target, overwrite=overwrite)
     return Comparison.load(target)
-
-
-def _start_comparison(
-    work: Path, target: Path, identity: dict[str, Any], *, resume: bool, overwrite: bool
-) -> None:
-    """Make (or, on resume, check) the ``.partial`` folder of a comparison."""
-    progress = work / WORK / "progress.json"
-    if work.exists() and resume:
-        try:
-            saved = json.loads(progress.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise HegemonError(f"{work}: no interrupted comparison to resume here") from None
-        changed = [k for k in identity if saved.get(k) != identity[k]]
-        if changed:
-            raise HegemonError(
-                f"{work}: the interrupted comparison differs in {', '.join(changed)}; resume "
-                "with the same scenarios and options, or pass --force to start afresh"
-            )
-        return
-    if resume:
-        raise HegemonError(f"{work}: no interrupted comparison to resume here")
-    if work.exists():
-        if not overwrite:
-            raise HegemonError(
-                f"{work}: an interrupted comparison is here; continue it with --resume "
-                f"{target}, or pass --force to start afresh"
-            )
-        shutil.rmtree(work)
-    try:
-        (work / WORK).mkdir(parents=True)
-        progress.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
-    except OSError as err:
-        shutil.rmtree(work, ignore_errors=True)
-        raise HegemonError(f"{work}: cannot write: {err.strerror or err}") from None
 
 
 def compare_settings(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -27,8 +26,8 @@ import pandas as pd
 
 from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks, simulate_block
-from hegemon.ensemble.store import WORK, _write_atomic, _write_parquet
-from hegemon.errors import BadInput, HegemonError
+from hegemon.ensemble.store import WORK, start_work, write_parquet
+from hegemon.errors import BadInput
 from hegemon.scenario.schema import Scenario
 
 OutcomeHook = Callable[[pd.DataFrame], pd.DataFrame]
@@ -73,34 +72,7 @@ class SampleStore:
         evaluation in the way of a fresh one unless ``overwrite`` (then it is removed)."""
         store = cls(folder, identity, blocks)
         what = WHAT.get(str(identity.get("kind")), "evaluation")
-        progress = store.work / "progress.json"
-        if resume:
-            if folder.is_symlink() or store.work.is_symlink():
-                raise HegemonError(f"{folder}: is a symbolic link; refusing to resume through it")
-            try:
-                saved = json.loads(progress.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                raise HegemonError(f"{folder}: no interrupted {what} to resume here") from None
-            changed = [k for k in identity if saved.get(k) != identity[k]]
-            if changed:
-                raise HegemonError(
-                    f"{folder}: the interrupted {what} differs in {', '.join(changed)}; resume "
-                    "with the same scenario and options, or pass --force to start afresh"
-                )
-            return store
-        if folder.exists():
-            if not overwrite:
-                raise HegemonError(
-                    f"{folder}: an interrupted {what} is here; continue it with --resume "
-                    f"{target}, or pass --force to start afresh"
-                )
-            shutil.rmtree(folder)
-        try:
-            store.work.mkdir(parents=True)
-            _write_atomic(progress, (json.dumps(identity, indent=2) + "\n").encode())
-        except OSError as err:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise HegemonError(f"{folder}: cannot write: {err.strerror or err}") from None
+        start_work(folder, identity, what, target=target, resume=resume, overwrite=overwrite)
         return store
 
     def done(self) -> set[int]:
@@ -109,7 +81,7 @@ class SampleStore:
 
     def add(self, index: int, outcomes: pd.DataFrame) -> None:
         """Keep one finished block (atomically)."""
-        _write_parquet(self._file(index), outcomes)
+        write_parquet(self._file(index), outcomes)
 
     def load(self, index: int) -> pd.DataFrame:
         return pd.read_parquet(self._file(index))

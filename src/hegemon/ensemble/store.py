@@ -106,23 +106,13 @@ class EnsembleStore:
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}  # a run of one chunk's tables
         progress = self.work / "progress.json"
         if resume:
-            if folder.is_symlink() or self.work.is_symlink():
-                raise HegemonError(f"{folder}: is a symbolic link; refusing to resume through it")
-            if not progress.is_file():
-                raise HegemonError(f"{folder}: no interrupted run to resume here")
-            saved = json.loads(progress.read_text())
-            changed = [k for k in run if saved.get(k) != run[k]]
-            if changed:
-                raise HegemonError(
-                    f"{folder}: the interrupted run differs in {', '.join(changed)}; "
-                    "resume with the same scenario and options, or start afresh"
-                )
+            check_resume(folder, run, "run")
         else:
             if folder.exists():
                 raise HegemonError(f"{folder}: already exists")
             for sub in ("outcomes", "events", "sums", "sample", "timeseries"):
                 (self.work / sub).mkdir(parents=True)
-            _write_atomic(progress, json.dumps(run, indent=2).encode())
+            write_atomic(progress, json.dumps(run, indent=2).encode())
 
     def done(self) -> set[int]:
         """Indices of the chunks that are kept: added in this session, or on disk with their
@@ -155,8 +145,8 @@ class EnsembleStore:
             _write_npz(self.work / "sums" / f"{name}.npz", products.sums)
             if products.sample:
                 _write_npz(self.work / "sample" / f"{name}.npz", products.sample)
-            _write_parquet(self.work / "events" / f"{name}.parquet", products.events)
-            _write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
+            write_parquet(self.work / "events" / f"{name}.parquet", products.events)
+            write_parquet(self.work / "outcomes" / f"{name}.parquet", products.outcomes)
         self._added.add(index)
 
     def finish(self, chunks: int) -> None:
@@ -187,7 +177,7 @@ class EnsembleStore:
 
     def write_text(self, name: str, text: str) -> None:
         """Write a file of the results folder atomically (never through a planted link)."""
-        _write_atomic(self.folder / name, text.encode("utf-8"))
+        write_atomic(self.folder / name, text.encode("utf-8"))
 
     def _load(self, kind: str, part: str, key: str | None = None) -> dict[str, np.ndarray]:
         """A chunk's sums or sample (only series ``key`` when given): from memory if kept in
@@ -222,7 +212,7 @@ class EnsembleStore:
             found = threads.map(quantiles_of, total)
             quantiles = dict(zip(map(_key_from, total), found, strict=True))
         s = self.scenario
-        _write_parquet(
+        write_parquet(
             self.folder / "summary.parquet", summary_table(s.name, s.start, means, quantiles)
         )
 
@@ -273,14 +263,67 @@ def simulate_and_reduce(
     return reduce_chunk(simulate_chunk(scenario, seed, start, stop), store, hook)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def check_resume(folder: Path, identity: dict[str, Any], what: str) -> None:
+    """Refuse, in one line and removing nothing, to resume the unfinished ``what`` (a run,
+    comparison, sweep or sensitivity analysis) in ``folder``: through a symbolic link, where
+    there is no ``_work/progress.json``, or where the saved identity differs from
+    ``identity`` (naming the keys that differ)."""
+    work = folder / WORK
+    if folder.is_symlink() or work.is_symlink():
+        raise HegemonError(f"{folder}: is a symbolic link; refusing to resume through it")
+    try:
+        saved = json.loads((work / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise HegemonError(f"{folder}: no interrupted {what} to resume here") from None
+    changed = [k for k in identity if not isinstance(saved, dict) or saved.get(k) != identity[k]]
+    if changed:
+        raise HegemonError(
+            f"{folder}: the interrupted {what} differs in {', '.join(changed)}; resume with "
+            "the same scenario and options, or pass --force to start afresh"
+        )
+
+
+def start_work(
+    folder: Path,
+    identity: dict[str, Any],
+    what: str,
+    *,
+    target: Path,
+    resume: bool,
+    overwrite: bool,
+) -> None:
+    """Start the ``.partial`` folder of a comparison, sweep or sensitivity analysis afresh
+    (``_work/progress.json`` holding ``identity``), or with ``resume`` check the one there
+    (:func:`check_resume`). An unfinished one in the way of a fresh start is refused unless
+    ``overwrite`` (then removed)."""
+    if resume:
+        check_resume(folder, identity, what)
+        return
+    if folder.exists():
+        if not overwrite:
+            raise HegemonError(
+                f"{folder}: an interrupted {what} is here; continue it with --resume "
+                f"{target}, or pass --force to start afresh"
+            )
+        shutil.rmtree(folder)
+    try:
+        (folder / WORK).mkdir(parents=True)
+        write_atomic(
+            folder / WORK / "progress.json", (json.dumps(identity, indent=2) + "\n").encode()
+        )
+    except OSError as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HegemonError(f"{folder}: cannot write: {err.strerror or err}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
