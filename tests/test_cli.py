@@ -80,7 +80,7 @@ def test_run_quiet_prints_the_folder_and_writes_it_whole(quiet_run):
     assert result.stdout == f"{out}\n"
     assert result.stderr == ""
     assert {p.name for p in out.iterdir()} == RESULT_FILES
-    assert {p.suffix for p in (out / "figures").iterdir()} == {".png", ".svg"}
+    assert {p.suffix for p in (out / "figures").iterdir()} == {".png"}  # SVG on request
     m = manifest(out)
     assert (m["seed"], m["replicates"], m["steps"]) == (1, 20, 261)
     assert [p.name for p in out.parent.iterdir()] == ["quiet"]  # no temporary folder
@@ -235,10 +235,32 @@ def test_plot_redraws_the_figures(loud_run, tmp_path):
     assert result.exit_code == 0, result.stderr
     drawn = [Path(line) for line in result.stdout.splitlines()]
     assert drawn and all(p.is_file() and p.parent == out / "figures" for p in drawn)
-    assert {p.suffix for p in drawn} == {".png", ".svg"}
-    elsewhere = invoke("plot", out, "-o", tmp_path / "figs")
+    assert {p.suffix for p in drawn} == {".png"}
+    elsewhere = invoke("plot", out, "-o", tmp_path / "figs", "--svg")
     assert elsewhere.exit_code == 0, elsewhere.stderr
-    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == sorted(p.name for p in drawn)
+    both = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert both == sorted([p.name for p in drawn] + [f"{p.stem}.svg" for p in drawn])
+    assert {p.name: p.read_bytes() for p in drawn} == {
+        p.name: p.read_bytes() for p in (tmp_path / "figs").glob("*.png")
+    }
+
+
+def test_run_with_svg_writes_both_formats_of_every_figure(tmp_path):
+    out = tmp_path / "svg"
+    result = invoke("run", "baseline", "-r", "5", "--years", "1", "-o", out, "-q", "--svg")
+    assert result.exit_code == 0, result.stderr
+    figures = list((out / "figures").iterdir())
+    png = sorted(p.stem for p in figures if p.suffix == ".png")
+    assert png and png == sorted(p.stem for p in figures if p.suffix == ".svg")
+    assert b"<svg" in (out / "figures" / f"{png[0]}.svg").read_bytes()[:2000]
+
+
+def test_no_figures_wins_over_svg(tmp_path):
+    out = tmp_path / "none"
+    args = ("run", "baseline", "-r", "5", "--years", "1", "-o", out, "-q", "--svg", "--no-figures")
+    result = invoke(*args, *IN_PROCESS)
+    assert result.exit_code == 0, result.stderr
+    assert not (out / "figures").exists()
 
 
 def test_plot_of_a_folder_that_is_not_results(tmp_path):

@@ -142,7 +142,13 @@ def written(summary, outcomes, paired, tmp_path_factory) -> tuple[Path, list[Pat
     """The comparison figures, drawn once for the module (PNG and SVG)."""
     folder = tmp_path_factory.mktemp("comparison") / "figs"
     return folder, cmp.comparison_figures(
-        summary, outcomes, paired, folder, focal_power="Russia", scenario=BASELINE
+        summary,
+        outcomes,
+        paired,
+        folder,
+        formats=("png", "svg"),
+        focal_power="Russia",
+        scenario=BASELINE,
     )
 
 

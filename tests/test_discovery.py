@@ -239,7 +239,7 @@ def test_the_discover_folder_holds_its_tables_figures_and_manifest(discovered, b
     cases = pd.read_parquet(folder / "cases.parquet")
     assert len(cases) == 300 and {"case", "box"} <= set(cases.columns)
     figures = {p.name for p in (folder / "figures").iterdir()}
-    assert {"tradeoff.png", "box_limits.png", "scatter.svg"} <= figures
+    assert {"tradeoff.png", "box_limits.png", "scatter.png"} <= figures
 
 
 def test_hegemon_plot_redraws_a_discover_folder(discovered, tmp_path):

@@ -478,7 +478,7 @@ def test_missing_metric_raises_in_figure_function(summary: pd.DataFrame) -> None
 def test_draw_all_writes_png_and_svg(
     tmp_path: Path, summary: pd.DataFrame, outcomes: pd.DataFrame
 ) -> None:
-    paths = fg.draw_all(summary, outcomes, tmp_path, focal_power=FOCAL)
+    paths = fg.draw_all(summary, outcomes, tmp_path, formats=("png", "svg"), focal_power=FOCAL)
     names = {p.stem for p in paths}
     assert names == set(fg.FIGURES)
     assert len(paths) == 2 * len(fg.FIGURES)

@@ -68,9 +68,10 @@ def results(baseline) -> Results:
 
 @pytest.fixture(scope="module")
 def folder(results, tmp_path_factory) -> Path:
-    """The results saved once, with figures (drawing them takes a few seconds)."""
+    """The results saved once, with figures in both formats (drawing them takes a few
+    seconds)."""
     target = tmp_path_factory.mktemp("saved") / "baseline-run"
-    assert hegemon.save(results, target) == target
+    assert hegemon.save(results, target, figures=("png", "svg")) == target
     return target
 
 

@@ -116,8 +116,9 @@ def test_comparison_figures_drawn_concurrently_are_the_same_files(baseline, tmp_
     comparison = hegemon.compare(
         [baseline, "no_peacekeepers"], replicates=20, seed=2, out=tmp_path / "cmp", figures=False
     )
-    serial = hegemon.draw(comparison, tmp_path / "serial")
-    concurrent = hegemon.draw(comparison, tmp_path / "concurrent", workers=2)
+    both = ("png", "svg")
+    serial = hegemon.draw(comparison, tmp_path / "serial", both)
+    concurrent = hegemon.draw(comparison, tmp_path / "concurrent", both, workers=2)
     assert [p.name for p in concurrent] == [p.name for p in serial]
     assert {"end_states.png", "paired_differences.svg", "multiples_trust.png"} <= {
         p.name for p in serial

@@ -24,6 +24,7 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
 from hegemon.errors import BadInput, HegemonError, Interrupted
+from hegemon.plots.jobs import FORMATS
 from hegemon.results import (
     CalibrationResults,
     Comparison,
@@ -49,6 +50,16 @@ if TYPE_CHECKING:
 Source = Scenario | str | Path
 
 Store = Literal["full", "summary"]
+#: What a command draws: no figures (False), PNG files (True), or the formats named, e.g.
+#: ``("png", "svg")`` for vector copies too.
+Figures = bool | Sequence[str]
+
+
+def figure_formats(figures: Figures) -> tuple[str, ...]:
+    """The file formats that ``figures`` asks for (none for False)."""
+    if isinstance(figures, bool):
+        return FORMATS if figures else ()
+    return tuple(figures)
 
 
 def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -59,15 +70,16 @@ def with_regime(outcomes: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def draw(
     results: Results | Comparison | SampleResults | ScoreResults | Path | str,
     out: Path | str | None = None,
-    formats: tuple[str, ...] = ("png", "svg"),
+    formats: Sequence[str] = FORMATS,
     observations: Path | str | bool | None = None,
     *,
     workers: int = 1,
 ) -> list[Path]:
     """Draw the figures of any results folder (a run, a comparison, a sweep, a sensitivity
     analysis, a scenario discovery or a calibration) from its tables alone, into ``out``
-    (default: the folder's ``figures/``); ``workers`` > 1 draws the figures of a run or a
-    comparison on that many processes at once (the same files).
+    (default: the folder's ``figures/``), as PNG files unless ``formats`` names others
+    (e.g. ``("png", "svg")``); ``workers`` > 1 draws the figures of a run or a comparison on
+    that many processes at once (the same files).
 
     The fan charts of a run or a comparison show the observations of their metrics with 95%
     intervals: those of ``observations`` (a file or a bundled name), by default those the
@@ -77,6 +89,7 @@ def draw(
     >>> draw(run("baseline", replicates=10, seed=1, out=tmp / "r"))  # doctest: +SKIP
     """
     found = results if not isinstance(results, Path | str) else open_folder(results)
+    formats = tuple(formats)
     if out is None and found.path is None:
         raise HegemonError("draw needs a folder to draw into (out=...)")
     target = Path(out) if out is not None else Path(found.path) / "figures"  # type: ignore[arg-type]
@@ -323,10 +336,10 @@ def save(
     path: Path | str,
     *,
     overwrite: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
 ) -> Path:
     """Copy a run or a comparison to the folder ``path`` (atomically, never over an existing
-    folder unless ``overwrite``), with its figures unless ``figures=False``."""
+    folder unless ``overwrite``), with its figures unless ``figures=False`` (:data:`Figures`)."""
     return results.save(path, overwrite=overwrite, figures=_drawn(figures))
 
 
@@ -352,11 +365,12 @@ def export(
     return export_tables(Path(folder), format, out, overwrite=overwrite)
 
 
-def _drawn(figures: bool) -> Callable[[Any, Path], Any] | None:
+def _drawn(figures: Figures) -> Callable[[Any, Path], Any] | None:
     """The drawing step a folder's writer runs before moving it into place, if any."""
-    if not figures:
+    formats = figure_formats(figures)
+    if not formats:
         return None
-    return lambda results, folder: draw(results, folder / "figures")
+    return lambda results, folder: draw(results, folder / "figures", formats)
 
 
 def check_replicates(replicates: int) -> None:
@@ -383,7 +397,7 @@ def run(
     out: Path | str | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    figures: bool = False,
+    figures: Figures = False,
     overrides: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
     command: str | None = None,
@@ -448,7 +462,7 @@ def run(
         "chunk_size": chunk_size,
         "store": store,
     }
-    drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
+    drawing = contextlib.ExitStack()  # the figures' workers and the timeseries' writer
     try:
         with drawing:
             # only for a run of one chunk, started now so that their start-up overlaps the
@@ -456,6 +470,7 @@ def run(
             # memory to the run's peak and save little of its time)
             pool = _figure_pool(drawing, workers) if figures and len(blocks) == 1 else None
             ensemble = EnsembleStore(work, identity, scenario, resume=resume)
+            drawing.callback(ensemble.stop_writing)  # on any exit, before the folder goes
             done = ensemble.done()
             if progress and done:
                 progress(sum(blocks[i][1] - blocks[i][0] for i in done))
@@ -473,7 +488,8 @@ def run(
                 shutil.copyfile(source, work / name)
             if figures:
                 figures_of = Results(work, manifest=manifest)
-                _run_figures(figures_of, work / "figures", ("png", "svg"), pool=pool)
+                _run_figures(figures_of, work / "figures", figure_formats(figures), pool=pool)
+            ensemble.finish_timeseries()
         # the manifest last: a folder with a manifest is complete
         ensemble.write_text(
             "manifest.json",
@@ -514,9 +530,11 @@ def run(
     return Results(target)
 
 
-def _draw_comparison(comparison: Comparison, folder: Path, *, pool: Executor | None) -> None:
+def _draw_comparison(
+    comparison: Comparison, folder: Path, *, formats: tuple[str, ...], pool: Executor | None
+) -> None:
     """Draw a comparison's figures into ``folder`` (the write step of ``compare``)."""
-    _comparison_figures(comparison, folder / "figures", ("png", "svg"), pool=pool)
+    _comparison_figures(comparison, folder / "figures", formats, pool=pool)
 
 
 def _figure_pool(stack: contextlib.ExitStack, workers: int) -> Executor | None:
@@ -577,7 +595,7 @@ def compare(
     allow_outside: bool = False,
     overwrite: bool = False,
     resume: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
     metrics: Sequence[str] | None = None,
     store: Store = "summary",
     **engine: Any,
@@ -652,7 +670,10 @@ def compare(
                     )
                     results.append(ran)
             comparison = Comparison(results, metrics=list(metrics) if metrics else None)
-            draw_figures = functools.partial(_draw_comparison, pool=pool) if figures else None
+            formats = figure_formats(figures)
+            draw_figures = (
+                functools.partial(_draw_comparison, formats=formats, pool=pool) if formats else None
+            )
             comparison.write_into(work, figures=draw_figures)
         shutil.rmtree(work / WORK)
     except KeyboardInterrupt as err:
@@ -702,7 +723,7 @@ def sweep(
     allow_outside: bool = False,
     overwrite: bool = False,
     resume: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
     command: str | None = None,
     **engine: Any,
 ) -> SampleResults:
@@ -768,7 +789,7 @@ def sensitivity(
     allow_outside: bool = False,
     overwrite: bool = False,
     resume: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
     command: str | None = None,
     **engine: Any,
 ) -> SampleResults:
@@ -839,7 +860,7 @@ def _evaluate_into(
     *,
     resume: bool,
     overwrite: bool,
-    figures: bool,
+    figures: Figures,
     **manifest: Any,
 ) -> SampleResults:
     """Write the sweep or sensitivity folder ``out`` (``identity["kind"]``) through
@@ -894,7 +915,7 @@ def discover(
     parameters: Sequence[str] | None = None,
     max_boxes: int = 3,
     overwrite: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
     command: str | None = None,
 ) -> SampleResults:
     """Scenario discovery on a results folder (a run whose scenario gives parameters as
@@ -1159,7 +1180,7 @@ def calibrate(
     overrides: Sequence[str] = (),
     allow_outside: bool = False,
     overwrite: bool = False,
-    figures: bool = True,
+    figures: Figures = True,
     workers: int = 1,
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
@@ -1277,7 +1298,7 @@ def calibrate(
     def draw_figures(results: Any, folder: Path) -> None:
         from hegemon.plots.calibration import draw_calibration
 
-        draw_calibration(results, folder)
+        draw_calibration(results, folder, figure_formats(figures))
 
     return CalibrationResults.save(
         target,

@@ -153,6 +153,22 @@ def store_option(default: str) -> Callable[..., Any]:
     )
 
 
+SVG_OPTION = click.option(
+    "--svg", is_flag=True, help="Write each figure as SVG (vector graphics) beside its PNG."
+)
+
+
+def figure_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-figures`` and ``--svg``, spelled the same by every command that draws."""
+    func = SVG_OPTION(func)
+    return click.option("--no-figures", is_flag=True, help="Skip drawing figures.")(func)
+
+
+def figures_asked(no_figures: bool, svg: bool) -> bool | tuple[str, ...]:
+    """What ``--no-figures`` and ``--svg`` ask for (``hegemon.api.Figures``)."""
+    return False if no_figures else ("png", "svg") if svg else True
+
+
 def ensemble_options(replicates: int, what: str = "Monte Carlo replicates") -> Callable[..., Any]:
     """Options of every command that runs ensembles, spelled the same everywhere."""
     return functools.partial(_ensemble_options, replicates=replicates, what=what)
@@ -193,7 +209,7 @@ def _ensemble_options(func: Callable[..., Any], replicates: int, what: str) -> C
             metavar="ADDRESS",
             help="Run chunks on a Dask cluster at ADDRESS (pip install 'hegemon[dask]').",
         ),
-        click.option("--no-figures", is_flag=True, help="Skip drawing figures."),
+        figure_options,
         click.option("-q", "--quiet", is_flag=True, help="No progress bar or table."),
     ]
     for option in reversed(options):
@@ -291,6 +307,7 @@ def run(
     chunk_size: int,
     scheduler: str | None,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
 ) -> None:
     """Run SCENARIO (a YAML file or a bundled name; default: baseline) as an ensemble and
@@ -330,7 +347,7 @@ def run(
             out=target,
             resume=resume is not None,
             overwrite=force,
-            figures=not no_figures,
+            figures=figures_asked(no_figures, svg),
             progress=bar.update,
             command=command_line(),
         )
@@ -348,8 +365,9 @@ def run(
     type=click.Path(path_type=Path),
     help="Where to write the figures [default: FOLDER/figures].",
 )
+@SVG_OPTION
 @friendly
-def plot(folder: Path, out: Path | None) -> None:
+def plot(folder: Path, out: Path | None, svg: bool) -> None:
     """Redraw the figures of a results FOLDER (a run, a comparison, a sweep or a
     sensitivity analysis) from its tables alone.
 
@@ -359,7 +377,8 @@ def plot(folder: Path, out: Path | None) -> None:
     """
     from hegemon.api import draw
 
-    for path in draw(folder, out, workers=default_workers()):
+    formats = ("png", "svg") if svg else ("png",)
+    for path in draw(folder, out, formats, workers=default_workers()):
         click.echo(str(path))
 
 
@@ -404,6 +423,7 @@ def compare(
     chunk_size: int,
     scheduler: str | None,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
     years: float | None,
     until: str | None,
@@ -454,7 +474,7 @@ def compare(
             overrides=[*extra, *overrides],
             allow_outside=allow_outside,
             overwrite=force,
-            figures=not no_figures,
+            figures=figures_asked(no_figures, svg),
             metrics=metrics,
             store=store,
             workers=workers or default_workers(),
@@ -530,6 +550,7 @@ def sweep(
     chunk_size: int,
     scheduler: str | None,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
     years: float | None,
     until: str | None,
@@ -570,7 +591,7 @@ def sweep(
             allow_outside=allow_outside,
             overwrite=force,
             resume=resume is not None,
-            figures=not no_figures,
+            figures=figures_asked(no_figures, svg),
             command=command_line(),
             workers=workers or default_workers(),
             executor=pool,
@@ -640,6 +661,7 @@ def sensitivity(
     chunk_size: int,
     scheduler: str | None,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
     years: float | None,
     until: str | None,
@@ -681,7 +703,7 @@ def sensitivity(
             seed=seed,
             overwrite=force,
             resume=resume is not None,
-            figures=not no_figures,
+            figures=figures_asked(no_figures, svg),
             command=command_line(),
             workers=workers or default_workers(),
             executor=pool,
@@ -721,7 +743,7 @@ def sensitivity(
     help="Folder [default: results/discover-<time>].",
 )
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
-@click.option("--no-figures", is_flag=True, help="Skip drawing figures.")
+@figure_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary.")
 @friendly
 def discover(
@@ -731,6 +753,7 @@ def discover(
     out: Path | None,
     force: bool,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
 ) -> None:
     """Scenario discovery: under which assumptions does an outcome happen? Finds boxes of
@@ -753,7 +776,7 @@ def discover(
         method,
         out=out or default_out("discover"),
         overwrite=force,
-        figures=not no_figures,
+        figures=figures_asked(no_figures, svg),
         command=command_line(),
     )
     if not quiet:
@@ -912,7 +935,7 @@ def score(
     metavar="ADDRESS",
     help="Run blocks on a Dask cluster at ADDRESS (pip install 'hegemon[dask]').",
 )
-@click.option("--no-figures", is_flag=True, help="Skip drawing figures.")
+@figure_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or table.")
 @scenario_options
 @click.option(
@@ -935,6 +958,7 @@ def calibrate(
     workers: int | None,
     scheduler: str | None,
     no_figures: bool,
+    svg: bool,
     quiet: bool,
     overrides: tuple[str, ...],
     allow_outside: bool,
@@ -972,7 +996,7 @@ def calibrate(
             overrides=overrides,
             allow_outside=allow_outside,
             overwrite=force,
-            figures=not no_figures,
+            figures=figures_asked(no_figures, svg),
             workers=workers or default_workers(),
             executor=pool,
             progress=bar.update,

@@ -116,16 +116,24 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def process_pool(workers: int, preload: Sequence[str] = ()) -> ProcessPoolExecutor:
     """A pool of fresh worker processes: forkserver where available (forking a process that
     already runs threads can deadlock), spawn elsewhere. Each worker ignores Ctrl-C (this
-    process decides when to stop) and exits on its own soon after this process is gone."""
+    process decides when to stop) and exits on its own soon after this process is gone.
+
+    ``preload`` names modules that the forkserver imports once, before it forks the workers,
+    so that each starts with them imported instead of importing them again; it applies to
+    the first pool of this process (the one that starts the forkserver), and the first
+    submission waits for the imports."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver" and preload:
+        context.set_forkserver_preload(["__main__", *preload])  # __main__: the default
     parent = os.getpid()
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
+        mp_context=context,
         initializer=_start_worker,
         initargs=(parent, _start_time(parent)),
     )

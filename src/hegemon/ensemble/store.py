@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,8 @@ class EnsembleStore:
         self._chunks = -(-run["replicates"] // run["chunk_size"])
         self._added: set[int] = set()
         self._tables: dict[tuple[str, str], pd.DataFrame] = {}  # a run of one chunk's tables
+        self._writer: ThreadPoolExecutor | None = None  # a run of one chunk's timeseries
+        self._writing: Future[None] | None = None
         progress = self.work / "progress.json"
         if resume:
             check_resume(folder, run, "run")
@@ -129,13 +131,21 @@ class EnsembleStore:
     def add(self, index: int, products: ChunkProducts) -> None:
         """Keep one finished chunk: on disk, its outcomes part last as the mark that it is
         done; a run of one chunk keeps all but its timeseries in memory (resuming it would
-        run the chunk again: there is nothing to save by writing it twice)."""
+        run the chunk again: there is nothing to save by writing it twice) and writes its
+        timeseries on a thread meanwhile (pyarrow writes without the interpreter lock), so
+        that the writing overlaps the tables and the figures; :meth:`finish_timeseries`
+        waits for it."""
         name = _part(index)
         if products.timeseries is not None:
             (self.work / "timeseries").mkdir(exist_ok=True)  # moved away by an earlier finish
             s = self.scenario
             batches = long_timeseries(s.name, s.start, products.replicates, products.timeseries)
-            _write_batches(self.work / "timeseries" / f"{name}.parquet", batches)
+            path = self.work / "timeseries" / f"{name}.parquet"
+            if self._chunks == 1:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="hegemon-timeseries")
+                self._writing = self._writer.submit(_write_batches, path, batches)
+            else:  # one chunk's trajectories in memory at a time
+                _write_batches(path, batches)
         if self._chunks == 1:
             self._kept["sums", name] = products.sums
             self._kept["sample", name] = products.sample
@@ -150,8 +160,9 @@ class EnsembleStore:
         self._added.add(index)
 
     def finish(self, chunks: int) -> None:
-        """Merge the parts into the results tables; the work folder stays until
-        :meth:`close`, so a failure after this point can still be resumed."""
+        """Merge the parts into the summary, events and outcomes tables; the work folder
+        stays until :meth:`close`, so a failure after this point can still be resumed. The
+        timeseries follows with :meth:`finish_timeseries`."""
         missing = sorted(set(range(chunks)) - self.done())
         if missing:
             raise HegemonError(f"{self.folder}: chunks {missing[:5]} are missing")
@@ -162,6 +173,15 @@ class EnsembleStore:
                 [self._tables.get((table, p), self.work / table / f"{p}.parquet") for p in parts],
                 self.folder / f"{table}.parquet",
             )
+
+    def finish_timeseries(self) -> None:
+        """Wait for the timeseries being written (raising its error, if any), then move its
+        parts into place as ``timeseries.parquet``."""
+        if self._writing is not None:
+            try:
+                self._writing.result()
+            finally:
+                self.stop_writing()
         parts_dir = self.work / "timeseries"
         if self.run["store"] == "full" and parts_dir.is_dir():  # moved already if resumed
             merged = self.folder / "timeseries.parquet"
@@ -170,6 +190,14 @@ class EnsembleStore:
             elif merged.exists():
                 shutil.rmtree(merged)
             os.replace(parts_dir, merged)
+
+    def stop_writing(self) -> None:
+        """Wait for the timeseries being written, if any, and end its thread, quietly (for
+        a run that stops with an error: nothing writes into the folder once it is
+        removed)."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = self._writing = None
 
     def close(self) -> None:
         """Remove the work folder once the results folder is complete."""
@@ -329,11 +357,22 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     os.replace(tmp, path)
 
 
+#: How the long timeseries is encoded: dictionaries only for the columns of few distinct
+#: values (the labels, the step and the date; a dictionary of the values would be as large
+#: as the column, and building it was half the time of writing), and statistics only for the
+#: columns a reader filters on by range (statistics of the labels prune nothing, since every
+#: row group holds many series). The contents are the same whatever the encoding.
+TIMESERIES_ENCODING: dict[str, Any] = {
+    "use_dictionary": ["scenario", "metric", "actor", "target", "step", "date"],
+    "write_statistics": ["replicate", "step", "date", "value"],
+}
+
+
 def _write_batches(path: Path, batches: Iterator[pa.RecordBatch]) -> None:
     """Write record batches to one Parquet file, a row group each, one batch in memory."""
     tmp = path.with_name(f".{path.name}.tmp")
     first = next(batches)
-    with pq.ParquetWriter(tmp, first.schema) as writer:
+    with pq.ParquetWriter(tmp, first.schema, **TIMESERIES_ENCODING) as writer:
         writer.write_batch(first)
         for batch in batches:
             writer.write_batch(batch)

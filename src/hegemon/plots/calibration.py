@@ -29,6 +29,7 @@ from hegemon.plots.figures import (
     territory_figure,
     trust_figure,
 )
+from hegemon.plots.jobs import FORMATS
 from hegemon.plots.sensitivity import parameter_label
 
 PRIOR = "#9A9A9A"
@@ -130,9 +131,7 @@ def clashes_figure(summary: pd.DataFrame, *, observed: pd.DataFrame | None = Non
     )
 
 
-def draw_calibration(
-    results: Any, out: Path | str, formats: Sequence[str] = ("png", "svg")
-) -> list[Path]:
+def draw_calibration(results: Any, out: Path | str, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Every figure of a calibrate folder (:class:`~hegemon.results.CalibrationResults`):
     marginals, pairs and, when the folder holds its posterior predictive run, the fan charts
     of trust, peacekeepers, territory and clashes with the observations."""

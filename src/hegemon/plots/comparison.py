@@ -39,7 +39,13 @@ from hegemon.plots.figures import (
     _scenarios,
     _suptitle,
 )
-from hegemon.plots.jobs import END_STATES, PAIRED_DIFFERENCES, comparison_jobs, draw_jobs
+from hegemon.plots.jobs import (
+    END_STATES,
+    FORMATS,
+    PAIRED_DIFFERENCES,
+    comparison_jobs,
+    draw_jobs,
+)
 from hegemon.plots.observed import lookup, outcome_quantities
 from hegemon.scenario.observables import OUTCOMES
 from hegemon.scenario.schema import Scenario
@@ -622,7 +628,7 @@ def comparison_figures(
     focal_power: str,
     scenario: Scenario | None = None,
     end_columns: Sequence[str] | None = None,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = FORMATS,
     observed: pd.DataFrame | None = None,
     pool: Executor | None = None,
 ) -> list[Path]:

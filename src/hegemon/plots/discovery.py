@@ -33,6 +33,7 @@ from matplotlib.ticker import PercentFormatter
 from hegemon.plots import style as st
 from hegemon.plots.comparison import _tex
 from hegemon.plots.figures import _legend, _new_figure, _panel_title, _suptitle, _write
+from hegemon.plots.jobs import FORMATS
 from hegemon.plots.sensitivity import parameter_label
 
 __all__ = ["draw_discovery", "limits_figure", "scatter_figure", "tradeoff_figure"]
@@ -234,7 +235,7 @@ def draw_discovery(
     method: str = "prim",
     outcome: str = "",
     regime: str | None = None,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Write ``tradeoff.*``, ``box_limits.*`` and ``scatter.*`` to ``out_dir``; cases of
     interest take the colour of ``regime`` when the outcome is one."""

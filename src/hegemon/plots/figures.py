@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from hegemon.plots import style as st
-from hegemon.plots.jobs import draw_jobs, standard_jobs
+from hegemon.plots.jobs import FORMATS, draw_jobs, standard_jobs
 
 __all__ = [
     "FIGURES",
@@ -1448,7 +1448,7 @@ def draw_all(
     outcomes: pd.DataFrame | None,
     out_dir: str | Path,
     *,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = FORMATS,
     focal_power: str,
     observed: pd.DataFrame | None = None,
     pool: Executor | None = None,

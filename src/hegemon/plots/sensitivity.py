@@ -58,6 +58,7 @@ from hegemon.plots.figures import (
     _y_axis,
     fan_chart,
 )
+from hegemon.plots.jobs import FORMATS
 from hegemon.plots.observed import Quantity, lookup, output_quantities
 from hegemon.scenario.keypaths import KeyPath, KeyPathError
 from hegemon.scenario.schema import Scenario
@@ -1103,7 +1104,7 @@ def draw_sensitivity(
     morris: pd.DataFrame | None = None,
     sobol: pd.DataFrame | None = None,
     scenario: Scenario | None = None,
-    formats: Sequence[str] = ("png", "svg"),
+    formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Write the figures of a sweep and/or a sensitivity analysis to ``out_dir``.
 
