@@ -1205,7 +1205,7 @@ def calibrate(
     """
     from hegemon.analysis import calibration as cal
     from hegemon.analysis.observation import ObservationModel
-    from hegemon.ensemble.runner import process_pool
+    from hegemon.ensemble.pool import process_pool
     from hegemon.errors import BadInput
     from hegemon.model.model import HegemonModel
     from hegemon.results import CalibrationResults

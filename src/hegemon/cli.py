@@ -245,7 +245,7 @@ def executor_for(scheduler: str | None) -> Iterator[Any]:
 
 
 def default_workers() -> int:
-    from hegemon.ensemble.runner import default_workers as cores
+    from hegemon.ensemble.pool import default_workers as cores
 
     return cores()
 

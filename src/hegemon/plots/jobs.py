@@ -144,7 +144,7 @@ def figure_pool(workers: int) -> Iterator[Executor]:
 
     The forkserver imports the figure stack once and forks the workers from it; that
     start-up happens on a thread, so that the caller goes on meanwhile."""
-    from hegemon.ensemble.runner import _stop_now, process_pool
+    from hegemon.ensemble.pool import _stop_now, process_pool
 
     pool = process_pool(workers, preload=("hegemon.plots.figures",))
     starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
