@@ -55,7 +55,15 @@ FIGURES = "hegemon.plots.figures:standard_figure"
 FORMATS: tuple[str, ...] = ("png",)
 #: Rough relative drawing times of the slower figures (the rest count 1), so that a pool
 #: starts them first and no worker is left with a long figure at the end.
-COSTS = {EVENT_HISTORY: 3.0, "influence_over": 2.0, "cost": 2.0, "paired_differences": 2.0}
+COSTS = {
+    EVENT_HISTORY: 3.0,
+    "cost": 2.0,
+    "influence": 2.0,
+    "influence_over": 2.0,
+    "trust": 2.0,
+    END_STATES: 2.0,
+    PAIRED_DIFFERENCES: 1.5,
+}
 
 
 @dataclass(frozen=True)
