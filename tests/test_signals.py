@@ -188,3 +188,47 @@ def test_ctrl_c_of_a_run_without_a_folder_leaves_no_temporary_folder(tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         hegemon.run("baseline", replicates=2)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_sigterm_of_a_comparison_ends_it_even_while_a_worker_sends_a_chunk(tmp_path):
+    """A comparison of runs of many chunks, each chunk a large result (the quantile sample of
+    the first 4,000 replicates), ended by SIGTERM: a worker stopped while it sent a result
+    once left the pool's thread waiting for the rest of it, and the command hung."""
+    out = tmp_path / "cmp"
+    command = ["compare", "baseline", "no_peacekeepers", "russia_assertive", "-r", "6000",
+               "--chunk-size", "500", "--workers", "2", "-q", "--no-figures",
+               "-o", str(out)]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hegemon", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        start_new_session=True,
+    )
+    sums = tmp_path / "cmp.partial" / "baseline.partial" / "_work" / "sums"
+    children: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not children:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            if sums.is_dir() and list(sums.glob("part-*.npz")):
+                found = descendants(proc.pid)
+                children = found if len(found) >= 3 else set()
+            time.sleep(0.1)
+        assert children, "the comparison never got going"
+        os.kill(proc.pid, signal.SIGTERM)
+        stdout, stderr = read_to_eof(proc, 30)
+        proc.wait(timeout=30)
+        assert_gone(children, 20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in children:
+            if alive(pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+    lines = stderr.decode().splitlines()
+    assert proc.returncode == 128 + signal.SIGTERM, (lines, stdout)
+    assert len(lines) == 1 and lines[0].startswith("interrupted: "), lines
+    assert f"--resume {out}" in lines[0]

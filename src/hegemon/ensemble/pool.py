@@ -96,4 +96,9 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
+    # a worker ended while it sent a large result leaves the pool's thread waiting for the
+    # rest of it: with this process's end of the results pipe closed, that thread's read ends
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    with contextlib.suppress(OSError, AttributeError):
+        writer.close()  # type: ignore[union-attr]
     pool.shutdown(wait=True, cancel_futures=True)
