@@ -12,7 +12,7 @@ import signal
 import tempfile
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -537,12 +537,33 @@ def _draw_comparison(
     _comparison_figures(comparison, folder / "figures", formats, pool=pool)
 
 
-def _figure_pool(stack: contextlib.ExitStack, workers: int) -> Executor | None:
-    """A pool that draws figures on ``workers`` processes, closed with ``stack``; None (draw
+def _run_into(
+    spec: Scenario,
+    replicates: int,
+    seed: int,
+    store: Store,
+    folder: Path,
+    chunk_size: int,
+    command: str | None,
+) -> None:
+    """A comparison's run of one scenario, written into ``folder`` by a worker process (it
+    continues the run that an interruption left there)."""
+    resume = partial_folder(folder).exists()
+    engine = {"chunk_size": chunk_size, "command": command}
+    run(spec, replicates, seed, store=store, out=folder, resume=resume, **engine)
+
+
+def _figure_pool(
+    stack: contextlib.ExitStack, workers: int, *, runs: bool = False
+) -> Executor | None:
+    """A pool that draws figures on ``workers`` processes, closed with ``stack``, its
+    workers started with the engine imported too when they are to do ``runs``; None (draw
     in this process) for one worker."""
     from hegemon.plots.jobs import figure_pool
 
-    return stack.enter_context(figure_pool(workers)) if workers > 1 else None
+    if workers <= 1:
+        return None
+    return stack.enter_context(figure_pool(workers, also=("hegemon.api",) if runs else ()))
 
 
 def _standalone(scenario: Scenario) -> tuple[Scenario, dict[str, Path]]:
@@ -652,24 +673,51 @@ def compare(
         with drawing:
             # as in run: only when every run is one chunk, started now to warm up meanwhile
             short = replicates <= engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
-            pool = _figure_pool(drawing, workers) if figures and short else None
-            results = []
-            for i, folder in enumerate(work / f for f in folders):
+            # its workers also run the scenarios after the first (each a run of one chunk,
+            # written by the worker), while this process runs the first
+            pool = _figure_pool(drawing, workers, runs=True) if figures and short else None
+            paths = [work / f for f in folders]
+            results: dict[int, Results] = {}
+            to_run = []
+            for i, folder in enumerate(paths):
                 if i in read:  # an existing results folder: copied in, afresh
                     shutil.rmtree(folder, ignore_errors=True)
                     read[i].save(folder)
-                    results.append(Results(folder))
+                    results[i] = Results(folder)
                 elif results_kind(folder) == "run":  # finished before the interruption
-                    results.append(Results(folder))
+                    results[i] = Results(folder)
                     if progress:
                         progress(replicates)
                 else:
-                    again = partial_folder(folder).exists()
-                    ran = run(
-                        specs[i], replicates, seed, store=store, out=folder, resume=again, **engine
+                    to_run.append(i)
+            concurrent = pool is not None and engine.get("executor") is None
+            ahead: dict[int, Future[None]] = {}
+            for n, i in enumerate(to_run):
+                again = partial_folder(paths[i]).exists()
+                if i not in ahead or ahead[i].cancel():  # not started by a worker: here
+                    results[i] = run(
+                        specs[i],
+                        replicates,
+                        seed,
+                        store=store,
+                        out=paths[i],
+                        resume=again,
+                        **engine,
                     )
-                    results.append(ran)
-            comparison = Comparison(results, metrics=list(metrics) if metrics else None)
+                else:
+                    ahead[i].result()
+                    results[i] = Results(paths[i])
+                    if progress:
+                        progress(replicates)
+                if n == 0 and concurrent:  # the rest on the pool, whose workers are up by now
+                    chunk_size = engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+                    for j in to_run[1:]:
+                        task = (specs[j], replicates, seed, store, paths[j], chunk_size)
+                        ahead[j] = pool.submit(_run_into, *task, engine.get("command"))  # type: ignore[union-attr]
+            comparison = Comparison(
+                [results[i] for i in range(len(paths))],
+                metrics=list(metrics) if metrics else None,
+            )
             formats = figure_formats(figures)
             draw_figures = (
                 functools.partial(_draw_comparison, formats=formats, pool=pool) if formats else None

@@ -146,15 +146,16 @@ def draw_jobs(
 
 
 @contextlib.contextmanager
-def figure_pool(workers: int) -> Iterator[Executor]:
+def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
     """A process pool of ``workers`` that draw figures, warming up as soon as it is made;
     its workers are stopped at once if the block fails or is interrupted.
 
-    The forkserver imports the figure stack once and forks the workers from it; that
-    start-up happens on a thread, so that the caller goes on meanwhile."""
+    The forkserver imports the figure stack (and the modules ``also`` names, for other
+    work the pool is to do) once and forks the workers from it; that start-up happens on a
+    thread, so that the caller goes on meanwhile."""
     from hegemon.ensemble.pool import _stop_now, process_pool
 
-    pool = process_pool(workers, preload=("hegemon.plots.figures",))
+    pool = process_pool(workers, preload=("hegemon.plots.figures", *also))
     starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
     starting.start()
     try:

@@ -1,0 +1,96 @@
+"""A comparison of short runs with figures runs its scenarios on the figures' workers (the
+first here, the rest there, each written into its folder by the process that runs it): the
+folders are the serial ones, file for file; a scenario a worker has not started runs here;
+an interruption stops the workers and the comparison resumes to the same folder."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from pathlib import Path
+
+import pytest
+
+import hegemon
+import hegemon.plots.jobs as jobs
+from hegemon.errors import Interrupted
+
+SCENARIOS = ["baseline", "no_peacekeepers", "russia_assertive", "turkey_restrained"]
+SETTINGS = {"replicates": 12, "seed": 3, "overrides": ["horizon_years=1"]}
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file of a comparison folder but what names the time or the command."""
+    skip = {"manifest.json", "report.html"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in skip
+    }
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("serial") / "cmp"
+    hegemon.compare(SCENARIOS, out=out, workers=1, **SETTINGS)
+    return out
+
+
+class Recording(Executor):
+    """An executor that passes work on to ``pool`` and notes what it was given."""
+
+    def __init__(self, pool: Executor, names: list[str]):
+        self.pool, self.names = pool, names
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.names.append(fn.__name__)
+        return self.pool.submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions sent to the figures' pool."""
+    names: list[str] = []
+    real = jobs.figure_pool
+
+    @contextlib.contextmanager
+    def recording(workers: int, also=()) -> Iterator[Executor]:  # type: ignore[no-untyped-def]
+        with real(workers, also) as pool:
+            yield Recording(pool, names)
+
+    monkeypatch.setattr(jobs, "figure_pool", recording)
+    return names
+
+
+@pytest.mark.timeout(600)
+def test_the_scenarios_run_on_the_figure_workers_as_they_run_here(serial, tmp_path, submitted):
+    out = tmp_path / "cmp"
+    hegemon.compare(SCENARIOS, out=out, workers=2, **SETTINGS)
+    assert submitted.count("_run_into") == len(SCENARIOS) - 1  # the first ran here
+    assert contents(out) == contents(serial)
+
+
+def test_without_figures_or_with_one_worker_the_runs_stay_here(tmp_path, submitted):
+    hegemon.compare(SCENARIOS[:2], out=tmp_path / "a", workers=2, figures=False, **SETTINGS)
+    hegemon.compare(SCENARIOS[:2], out=tmp_path / "b", workers=1, **SETTINGS)
+    assert "_run_into" not in submitted
+
+
+@pytest.mark.timeout(600)
+def test_an_interrupted_concurrent_comparison_resumes_to_the_serial_one(
+    serial, tmp_path, monkeypatch
+):
+    out = tmp_path / "cmp"
+    calls = []
+
+    def progress(n: int) -> None:  # the first scenario has run here, the rest are on the pool
+        calls.append(n)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="--resume"):
+        hegemon.compare(SCENARIOS, out=out, workers=2, progress=progress, **SETTINGS)
+    assert not out.exists() and out.with_name("cmp.partial").is_dir()
+    hegemon.compare(SCENARIOS, out=out, workers=2, resume=True, **SETTINGS)
+    assert contents(out) == contents(serial)
