@@ -549,8 +549,16 @@ def _run_into(
     """A comparison's run of one scenario, written into ``folder`` by a worker process (it
     continues the run that an interruption left there)."""
     resume = partial_folder(folder).exists()
-    engine = {"chunk_size": chunk_size, "command": command}
-    run(spec, replicates, seed, store=store, out=folder, resume=resume, **engine)
+    run(
+        spec,
+        replicates,
+        seed,
+        store=store,
+        out=folder,
+        resume=resume,
+        chunk_size=chunk_size,
+        command=command,
+    )
 
 
 def _figure_pool(
@@ -693,7 +701,6 @@ def compare(
             concurrent = pool is not None and engine.get("executor") is None
             ahead: dict[int, Future[None]] = {}
             for n, i in enumerate(to_run):
-                again = partial_folder(paths[i]).exists()
                 if i not in ahead or ahead[i].cancel():  # not started by a worker: here
                     results[i] = run(
                         specs[i],
@@ -701,7 +708,7 @@ def compare(
                         seed,
                         store=store,
                         out=paths[i],
-                        resume=again,
+                        resume=partial_folder(paths[i]).exists(),
                         **engine,
                     )
                 else:

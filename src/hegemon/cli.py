@@ -164,9 +164,14 @@ def figure_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--no-figures", is_flag=True, help="Skip drawing figures.")(func)
 
 
+def formats_asked(svg: bool) -> tuple[str, ...]:
+    """The figures' formats that ``--svg`` asks for (PNG alone by default)."""
+    return ("png", "svg") if svg else ("png",)
+
+
 def figures_asked(no_figures: bool, svg: bool) -> bool | tuple[str, ...]:
     """What ``--no-figures`` and ``--svg`` ask for (``hegemon.api.Figures``)."""
-    return False if no_figures else ("png", "svg") if svg else True
+    return False if no_figures else formats_asked(svg)
 
 
 def ensemble_options(replicates: int, what: str = "Monte Carlo replicates") -> Callable[..., Any]:
@@ -377,8 +382,7 @@ def plot(folder: Path, out: Path | None, svg: bool) -> None:
     """
     from hegemon.api import draw
 
-    formats = ("png", "svg") if svg else ("png",)
-    for path in draw(folder, out, formats, workers=default_workers()):
+    for path in draw(folder, out, formats_asked(svg), workers=default_workers()):
         click.echo(str(path))
 
 
