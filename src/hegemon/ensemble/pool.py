@@ -87,7 +87,7 @@ def _is_running(pid: int, started: str | None) -> bool:
     return True
 
 
-def _stop_now(pool: ProcessPoolExecutor) -> None:
+def stop_now(pool: ProcessPoolExecutor) -> None:
     """End a pool's workers at once (the run is interrupted: their chunks are not wanted)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:

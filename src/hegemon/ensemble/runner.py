@@ -16,7 +16,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from hegemon.ensemble.pool import _stop_now, default_workers, process_pool
+from hegemon.ensemble.pool import default_workers, process_pool, stop_now
 from hegemon.errors import HegemonError
 from hegemon.model.metrics import SeriesKey
 from hegemon.model.model import HegemonModel
@@ -211,7 +211,7 @@ def run_chunks[T](
             yield i, result
     except BaseException:  # interrupted (Ctrl-C, SIGTERM), failed, or closed early
         if executor is None:
-            _stop_now(pool)
+            stop_now(pool)
         else:
             for _, future in pending:
                 future.cancel()

@@ -153,7 +153,7 @@ def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
     The forkserver imports the figure stack (and the modules ``also`` names, for other
     work the pool is to do) once and forks the workers from it; that start-up happens on a
     thread, so that the caller goes on meanwhile."""
-    from hegemon.ensemble.pool import _stop_now, process_pool
+    from hegemon.ensemble.pool import process_pool, stop_now
 
     pool = process_pool(workers, preload=("hegemon.plots.figures", *also))
     starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
@@ -162,7 +162,7 @@ def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
         yield pool
     except BaseException:
         starting.join()
-        _stop_now(pool)
+        stop_now(pool)
         raise
     starting.join()
     pool.shutdown(wait=True)
