@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import weakref
 
+import pandas as pd
 import pytest
 
 import hegemon
-from hegemon.ensemble.runner import simulate_chunk
+from hegemon.ensemble.limits import SAMPLE_CHUNK_SIZE, SAMPLE_REPLICATES
+from hegemon.ensemble.runner import chunks, simulate_chunk
 
 
 @pytest.fixture
@@ -31,3 +33,55 @@ def test_a_chunks_arrays_are_freed_without_the_cycle_collector(no_cycle_collecti
     assert arrays and all(a() is not None for a in arrays)
     del chunk
     assert all(a() is None for a in arrays)
+
+
+@pytest.mark.parametrize(
+    ("replicates", "chunk_size", "expected"),
+    [
+        (1000, 2000, [(0, 1000)]),  # one chunk: as it is
+        (2000, 2000, [(0, 2000)]),
+        (4500, 2000, [*((i, i + 500) for i in range(0, 4000, 500)), (4000, 4500)]),
+        (
+            9000,
+            2000,
+            [
+                *((i, i + 500) for i in range(0, 4000, 500)),
+                (4000, 6000),
+                (6000, 8000),
+                (8000, 9000),
+            ],
+        ),
+        (10, 4, [(0, 4), (4, 8), (8, 10)]),  # chunks smaller than the head's: unchanged
+    ],
+)
+def test_a_run_of_several_chunks_simulates_its_quantile_sample_in_smaller_chunks(
+    replicates, chunk_size, expected
+):
+    # the sample's trajectories travel back whole, so its chunks are the memory peak
+    blocks = chunks(replicates, chunk_size, head=(SAMPLE_REPLICATES, SAMPLE_CHUNK_SIZE))
+    assert list(blocks) == expected and len(blocks) == len(expected)
+    assert blocks[-1] == expected[-1] and blocks[1:3] == expected[1:3]
+
+
+def test_the_sample_chunks_give_the_results_of_one_chunk(tmp_path):
+    scenario = hegemon.load_scenario("baseline", ["horizon_years=0.5", "until=null"])
+    one = hegemon.run(scenario, replicates=1200, seed=5, chunk_size=1200, store="full")
+    many = hegemon.run(scenario, replicates=1200, seed=5, chunk_size=1000, store="full")
+    assert many.manifest["chunk_size"] == 1000
+    assert len(list((many.path / "timeseries.parquet").iterdir())) == 3  # 500, 500, 200
+    for table in ("summary", "outcomes", "events"):
+        pd.testing.assert_frame_equal(getattr(one, table), getattr(many, table), check_exact=True)
+    keys = ["metric", "actor", "target", "replicate", "step"]
+    series = [r.timeseries.sort_values(keys).reset_index(drop=True) for r in (one, many)]
+    pd.testing.assert_frame_equal(*series, check_exact=True)
+
+
+def test_a_results_table_can_be_read_in_part(tmp_path):
+    scenario = hegemon.load_scenario("baseline", ["horizon_years=0.5", "until=null"])
+    results = hegemon.run(scenario, replicates=20, seed=5, out=tmp_path / "r")
+    part = hegemon.Results(results.path).columns("events", ["replicate", "event"])
+    assert list(part.columns) == ["replicate", "event"]
+    pd.testing.assert_frame_equal(part, results.events[["replicate", "event"]])
+    again = hegemon.Results(results.path)
+    again.columns("events", ["step"])
+    assert "events" not in again._tables  # nothing kept

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from hegemon.analysis.regimes import classify
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, FULL_STORE_LIMIT, replicates_problem
+from hegemon.ensemble.limits import (
+    DEFAULT_CHUNK_SIZE,
+    FULL_STORE_LIMIT,
+    SAMPLE_CHUNK_SIZE,
+    SAMPLE_REPLICATES,
+    replicates_problem,
+)
 from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
@@ -163,7 +169,13 @@ def _run_figures(
     pool: Executor | None = None,
 ) -> list[Path]:
     """The standard figures and the event history of a run (on ``pool`` when given)."""
-    from hegemon.plots.jobs import EVENT_HISTORY, Job, draw_jobs, standard_jobs
+    from hegemon.plots.jobs import (
+        EVENT_HISTORY,
+        EVENT_HISTORY_COLUMNS,
+        Job,
+        draw_jobs,
+        standard_jobs,
+    )
 
     jobs = standard_jobs(
         results.summary,
@@ -171,9 +183,10 @@ def _run_figures(
         focal_power=results.scenario.focus.power,
         observed=observed_points(results, observations),
     )
-    if not results.events.empty:
+    events = results.columns("events", EVENT_HISTORY_COLUMNS)
+    if events is not None and not events.empty:
         history = {
-            "events": results.events,
+            "events": events,
             "replicates": int(results.manifest.get("replicates", len(results.outcomes))),
             "weeks": int(results.manifest.get("steps", results.scenario.steps)) + 1,
             "scenario": results.name,
@@ -404,8 +417,9 @@ def run(
 ) -> Results:
     """Run ``replicates`` replicates of a scenario (an object, a file or a bundled name).
 
-    Results stream to a folder chunk by chunk (``chunk_size`` replicates each), so memory
-    stays bounded: to ``out`` when given (via ``<out>.partial`` until complete, which
+    Results stream to a folder chunk by chunk (``chunk_size`` replicates each; in a run of
+    several chunks, the first 4,000, the summary's quantile sample, in chunks of 500), so
+    memory stays bounded: to ``out`` when given (via ``<out>.partial`` until complete, which
     ``resume=True`` continues after an interruption), else to a temporary folder that lives
     as long as the returned :class:`Results`. ``store="summary"`` skips the per-replicate
     trajectories (the default above 10,000 replicates). ``workers`` > 1 runs chunks on a
@@ -454,12 +468,15 @@ def run(
         resolved=resolved,
     )
     manifest |= _conditioning(scenario, copies)
-    blocks = chunks(replicates, chunk_size)
+    # the replicates of the summary's quantile sample in smaller chunks (their trajectories
+    # travel back whole): the same results, a lower peak of memory
+    blocks = chunks(replicates, chunk_size, head=(SAMPLE_REPLICATES, SAMPLE_CHUNK_SIZE))
     identity = {
         "scenario_sha256": manifest["scenario_sha256"],
         "seed": seed,
         "replicates": replicates,
         "chunk_size": chunk_size,
+        "sample_chunk_size": SAMPLE_CHUNK_SIZE,
         "store": store,
     }
     drawing = contextlib.ExitStack()  # the figures' workers and the timeseries' writer

@@ -3,6 +3,10 @@
 DEFAULT_CHUNK_SIZE = 2000  # replicates per chunk: one vectorized model
 FULL_STORE_LIMIT = 10_000  # --store full is the default up to this many replicates
 SAMPLE_REPLICATES = 4000  # summary quantiles are exact up to this many replicates
+# a run of several chunks simulates those replicates in chunks of at most this many: their
+# whole trajectories travel back to the process that writes the folder, and smaller pieces
+# keep the run's peak memory down (results are the same whatever the chunking)
+SAMPLE_CHUNK_SIZE = 500
 # at most this many replicates in one run (or runs of a sweep or sensitivity analysis): about
 # a day of work on two cores and 50,000 chunks of parts on disk; more seeds give more
 MAX_REPLICATES = 100_000_000

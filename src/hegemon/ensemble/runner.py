@@ -68,15 +68,22 @@ def simulate_block(
 
 class Chunks(Sequence[tuple[int, int]]):
     """The (start, stop) replicate ranges of the chunks, in order, each computed when it is
-    asked for: a run of many chunks never holds them all."""
+    asked for: a run of many chunks never holds them all.
 
-    def __init__(self, replicates: int, chunk_size: int):
+    With ``head=(n, size)`` and more replicates than one chunk holds, the first ``n``
+    replicates come in chunks of at most ``size`` and the rest in chunks of ``chunk_size``."""
+
+    def __init__(self, replicates: int, chunk_size: int, head: tuple[int, int] | None = None):
         if chunk_size < 1:
             raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
         self.replicates, self.chunk_size = max(replicates, 0), chunk_size
+        smaller = head is not None and 1 <= head[1] < chunk_size < self.replicates
+        self.head = min(head[0], self.replicates) if smaller and head else 0
+        self.head_size = head[1] if smaller and head else chunk_size
+        self._in_head = -(-self.head // self.head_size)
 
     def __len__(self) -> int:
-        return -(-self.replicates // self.chunk_size)
+        return self._in_head - (-(self.replicates - self.head) // self.chunk_size)
 
     @overload
     def __getitem__(self, index: int) -> tuple[int, int]: ...
@@ -90,16 +97,21 @@ class Chunks(Sequence[tuple[int, int]]):
             index += n
         if not 0 <= index < n:
             raise IndexError(f"chunk {index} of {n}")
-        lo = index * self.chunk_size
+        if index < self._in_head:
+            lo = index * self.head_size
+            return lo, min(lo + self.head_size, self.head)
+        lo = self.head + (index - self._in_head) * self.chunk_size
         return lo, min(lo + self.chunk_size, self.replicates)
 
     def __repr__(self) -> str:
-        return f"Chunks({self.replicates}, {self.chunk_size})"
+        head = f", head={(self.head, self.head_size)}" if self.head else ""
+        return f"Chunks({self.replicates}, {self.chunk_size}{head})"
 
 
-def chunks(replicates: int, chunk_size: int) -> Chunks:
-    """The (start, stop) replicate ranges of every chunk, in order (computed lazily)."""
-    return Chunks(replicates, chunk_size)
+def chunks(replicates: int, chunk_size: int, head: tuple[int, int] | None = None) -> Chunks:
+    """The (start, stop) replicate ranges of every chunk, in order (computed lazily; see
+    :class:`Chunks` for ``head``)."""
+    return Chunks(replicates, chunk_size, head)
 
 
 WAIT_SECONDS = 5.0  # how often a run on a cluster checks that the cluster has workers

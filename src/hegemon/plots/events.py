@@ -50,7 +50,7 @@ def _label(kind: str) -> str:
 
 
 def _kinds(events: pd.DataFrame) -> list[str]:
-    present = set(events["event"].astype(str))
+    present = set(map(str, pd.unique(events["event"])))
     return sorted(present, key=lambda k: (_KIND_ORDER.get(k, len(_KIND_ORDER)), k))
 
 
@@ -60,15 +60,17 @@ def event_rates(events: pd.DataFrame, replicates: int, weeks: int | None = None)
     ``weeks`` leave it; default: up to the last event): columns ``start`` (the bin's first
     date), ``event``, ``count`` and ``rate``."""
     stated = [name for name, kind in EVENTS.items() if kind.scenario]
-    model = events[~events["event"].astype(str).isin(stated)]
+    model = events[~events["event"].isin(stated)]
     if model.empty or replicates < 1:
         return pd.DataFrame(columns=["start", "event", "count", "rate"])
     first = pd.Timestamp(events["date"].min()) - pd.Timedelta(weeks=int(events["step"].min()))
     weeks = int(events["step"].max()) + 1 if weeks is None else int(weeks)
     nbins = max(1, round(weeks / RATE_WEEKS))  # a short remainder joins the last bin
     bins = np.minimum(model["step"].to_numpy() // RATE_WEEKS, nbins - 1).astype(int)
-    frame = pd.DataFrame({"bin": bins, "event": model["event"].astype(str).to_numpy()})
-    counts = frame.groupby(["event", "bin"]).size().rename("count").reset_index()
+    # grouped by the codes of the kinds (no string per event), the few counts then by name
+    frame = pd.DataFrame({"bin": bins, "event": model["event"].astype("category").to_numpy()})
+    counts = frame.groupby(["event", "bin"], observed=True).size().rename("count").reset_index()
+    counts["event"] = counts["event"].astype(str)
     full = pd.MultiIndex.from_product([_kinds(model), range(nbins)], names=["event", "bin"])
     counts = counts.set_index(["event", "bin"]).reindex(full, fill_value=0).reset_index()
     counts["start"] = first + pd.to_timedelta(counts["bin"] * RATE_WEEKS, unit="W")

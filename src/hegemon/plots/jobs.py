@@ -47,6 +47,8 @@ STANDARD_FIGURES = (
 END_STATES = "end_states"
 PAIRED_DIFFERENCES = "paired_differences"
 EVENT_HISTORY = "event_history"
+#: The columns of the events table that the event history reads (the rest is not loaded).
+EVENT_HISTORY_COLUMNS = ("replicate", "step", "date", "event")
 
 
 FIGURES = "hegemon.plots.figures:standard_figure"

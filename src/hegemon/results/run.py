@@ -8,7 +8,7 @@ and ``figures/``; :mod:`hegemon.results.folder` writes it atomically.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,24 @@ class Results:
 
     def _table(self, name: str) -> pd.DataFrame | None:
         if name not in self._tables:
-            file = self.path / f"{name}.parquet"
-            table = categorize(pd.read_parquet(file)) if file.exists() else None
-            if table is not None and "regime" in table:
-                table["regime"] = pd.Categorical(table["regime"], categories=REGIMES)
-            self._tables[name] = table
+            self._tables[name] = self._read(name)
         return self._tables[name]
+
+    def _read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        file = self.path / f"{name}.parquet"
+        table = categorize(pd.read_parquet(file, columns=columns)) if file.exists() else None
+        if table is not None and "regime" in table:
+            table["regime"] = pd.Categorical(table["regime"], categories=REGIMES)
+        return table
+
+    def columns(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """Only ``columns`` of the table ``name`` (``"events"``, say): from memory if the
+        whole table is loaded already, else read from its file and not kept, so that a
+        large table costs only the columns asked for."""
+        whole = self._tables.get(name)
+        if whole is not None:
+            return whole[list(columns)]
+        return None if name in self._tables else self._read(name, list(columns))
 
     @property
     def summary(self) -> pd.DataFrame:
