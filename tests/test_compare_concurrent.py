@@ -94,3 +94,46 @@ def test_an_interrupted_concurrent_comparison_resumes_to_the_serial_one(
     assert not out.exists() and out.with_name("cmp.partial").is_dir()
     hegemon.compare(SCENARIOS, out=out, workers=2, resume=True, **SETTINGS)
     assert contents(out) == contents(serial)
+
+
+def test_a_run_draws_on_the_pool_started_ahead_of_it(tmp_path, monkeypatch):
+    made = []
+    real = jobs._start
+    monkeypatch.setattr(jobs, "_start", lambda *a: made.append(a) or real(*a))
+    with jobs.figure_pool_ahead(2):
+        assert len(made) == 1
+        results = hegemon.run("baseline", out=tmp_path / "r", figures=True, workers=2,
+                              **SETTINGS)  # fmt: skip
+        assert not jobs._STARTED  # taken by the run, which started no other pool
+    assert len(made) == 1 and (results.path / "figures" / "influence.png").is_file()
+
+
+def test_workers_started_ahead_and_never_used_are_stopped_with_the_block():
+    with jobs.figure_pool_ahead(2):
+        pool, starting = jobs._STARTED[2, ()]
+        starting.join()
+        workers = list(pool._processes.values())  # type: ignore[attr-defined]
+        assert workers and all(w.is_alive() for w in workers)
+    assert not jobs._STARTED
+    for worker in workers:
+        worker.join(10)
+        assert not worker.is_alive()
+
+
+@pytest.mark.timeout(120)
+def test_a_run_that_fails_after_its_workers_started_says_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    found = subprocess.run(
+        [sys.executable, "-m", "hegemon", "run", "-r", "10", "--workers", "2", "-o", taken],
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert found.returncode == 1
+    assert found.stderr.count("\n") == 1 and found.stderr.startswith("error: "), found.stderr
+    assert (taken / "notes.txt").read_text() == "mine"

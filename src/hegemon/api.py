@@ -30,7 +30,7 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
 from hegemon.errors import BadInput, HegemonError, Interrupted
-from hegemon.plots.jobs import FORMATS
+from hegemon.plots.jobs import FORMATS, draws_concurrently
 from hegemon.results import (
     CalibrationResults,
     Comparison,
@@ -482,10 +482,8 @@ def run(
     drawing = contextlib.ExitStack()  # the figures' workers and the timeseries' writer
     try:
         with drawing:
-            # only for a run of one chunk, started now so that their start-up overlaps the
-            # simulation; a longer run draws here, after its chunks (workers would add their
-            # memory to the run's peak and save little of its time)
-            pool = _figure_pool(drawing, workers) if figures and len(blocks) == 1 else None
+            concurrent = figures and draws_concurrently(replicates, chunk_size, workers)
+            pool = _figure_pool(drawing, workers) if concurrent else None
             ensemble = EnsembleStore(work, identity, scenario, resume=resume)
             drawing.callback(ensemble.stop_writing)  # on any exit, before the folder goes
             done = ensemble.done()

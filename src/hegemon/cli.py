@@ -323,8 +323,6 @@ def run(
       hegemon run
       hegemon run scenarios/baseline.yaml -r 500 --seed 7 --years 3 -o results/short
     """
-    from hegemon.analysis.headline import format_table
-    from hegemon.api import run as run_api
     from hegemon.scenario.loader import load_scenario
 
     extra = horizon_overrides(years, until)
@@ -340,22 +338,36 @@ def run(
     if resume is not None and out is not None and out != resume:
         raise click.UsageError("--resume DIR names the results folder; do not also give -o")
     target = resume or out or default_out(spec.name)
-    with progress_bar(replicates, spec.name, quiet) as bar, executor_for(scheduler) as pool:
+    workers = workers or default_workers()
+    figures = figures_asked(no_figures, svg)
+    with contextlib.ExitStack() as stack:
+        if figures and scheduler is None:
+            from hegemon.plots.jobs import draws_concurrently, figure_pool_ahead
+
+            if draws_concurrently(replicates, chunk_size, workers):
+                # the figures' workers start while this process imports the engine
+                stack.enter_context(figure_pool_ahead(workers))
+        from hegemon.api import run as run_api
+
+        bar = stack.enter_context(progress_bar(replicates, spec.name, quiet))
+        pool = stack.enter_context(executor_for(scheduler))
         results = run_api(
             spec,
             replicates,
             seed,
             store=store,
-            workers=workers or default_workers(),
+            workers=workers,
             chunk_size=chunk_size,
             executor=pool,
             out=target,
             resume=resume is not None,
             overwrite=force,
-            figures=figures_asked(no_figures, svg),
+            figures=figures,
             progress=bar.update,
             command=command_line(),
         )
+    from hegemon.analysis.headline import format_table
+
     path = results.path
     if not quiet:
         click.echo(f"\n{spec.title or spec.name}\n{format_table(results.headline())}\n", err=True)

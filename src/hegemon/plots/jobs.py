@@ -147,19 +147,60 @@ def draw_jobs(
         raise
 
 
+def draws_concurrently(replicates: int, chunk_size: int, workers: int) -> bool:
+    """Whether a run draws its figures on a pool of workers, started with the run so that
+    their start-up overlaps the simulation: a run of one chunk on more than one worker (a
+    longer run draws after its chunks, in its own process: workers would add their memory
+    to the run's peak and save little of its time)."""
+    return workers > 1 and replicates <= chunk_size
+
+
+#: Pools started ahead of their use by :func:`figure_pool_ahead`, by (workers, also).
+_STARTED: dict[tuple[int, tuple[str, ...]], tuple[Executor, threading.Thread]] = {}
+
+
+@contextlib.contextmanager
+def figure_pool_ahead(workers: int, also: Sequence[str] = ()) -> Iterator[None]:
+    """Start now the workers of the next ``figure_pool(workers, also)`` in the block, for a
+    command that knows early that it will draw (the CLI, before it imports the engine):
+    their imports and warm-up then overlap the command's own start-up. Workers that nothing
+    took (the command failed first) are stopped when the block ends."""
+    key = (workers, tuple(also))
+    _STARTED[key] = _start(workers, key[1])
+    try:
+        yield
+    finally:
+        unused = _STARTED.pop(key, None)
+        if unused is not None:
+            from hegemon.ensemble.pool import stop_now
+
+            pool, starting = unused
+            starting.join()
+            stop_now(pool)
+
+
+def _start(workers: int, also: tuple[str, ...]) -> tuple[Executor, threading.Thread]:
+    from hegemon.ensemble.pool import process_pool
+
+    pool = process_pool(workers, preload=("hegemon.plots.figures", "hegemon.plots.events", *also))
+    starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
+    starting.start()
+    return pool, starting
+
+
 @contextlib.contextmanager
 def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
-    """A process pool of ``workers`` that draw figures, warming up as soon as it is made;
-    its workers are stopped at once if the block fails or is interrupted.
+    """A process pool of ``workers`` that draw figures, warming up as soon as it is made
+    (or taken from :func:`figure_pool_ahead`); its workers are stopped at once if the block
+    fails or is interrupted.
 
     The forkserver imports the figure stack (and the modules ``also`` names, for other
     work the pool is to do) once and forks the workers from it; that start-up happens on a
     thread, so that the caller goes on meanwhile."""
-    from hegemon.ensemble.pool import process_pool, stop_now
+    from hegemon.ensemble.pool import stop_now
 
-    pool = process_pool(workers, preload=("hegemon.plots.figures", *also))
-    starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
-    starting.start()
+    key = (workers, tuple(also))
+    pool, starting = _STARTED.pop(key, None) or _start(workers, key[1])
     try:
         yield pool
     except BaseException:
@@ -178,13 +219,24 @@ def _warm_pool(pool: Executor, workers: int) -> None:
 
 
 def _warm_up() -> None:
-    """Import the figure stack and draw a tiny figure with text in both formats (the fonts
-    and the text caches are loaded once per process)."""
+    """Import the figure stack and draw, at the resolution of the figures, a small figure
+    like theirs (panels over dates, bands, a legend, titles), so that the fonts, the text
+    and tick caches and the PNG writer are loaded once per process, before the first
+    figure."""
     import io
 
-    from hegemon.plots.figures import _new_figure, _save
+    import numpy as np
 
-    fig = _new_figure(1.0, 1.0)
-    fig.add_subplot().set_title("warm-up")
-    for fmt in ("png", "svg"):
-        _save(fig, io.BytesIO(), fmt, dpi=20)
+    from hegemon.plots.figures import SAVE_DPI, _date_axis, _new_figure, _save
+
+    fig = _new_figure(5.0, 3.0)
+    dates = np.arange("2020-11-10", "2025-11-10", 7, dtype="datetime64[D]")
+    ramp = np.linspace(0.0, 1.0, len(dates))
+    for ax in fig.subplots(1, 2, sharex=True, sharey=True).ravel():
+        ax.fill_between(dates, ramp * 0.5, ramp, alpha=0.3, label="band")
+        ax.plot(dates, ramp * 0.75, label="median")
+        ax.set_title("warm-up")
+        _date_axis(ax)
+        ax.legend()
+    fig.suptitle("warm-up")
+    _save(fig, io.BytesIO(), "png", dpi=SAVE_DPI)
