@@ -30,7 +30,7 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
 from hegemon.errors import BadInput, HegemonError, Interrupted
-from hegemon.plots.jobs import FORMATS, draws_concurrently
+from hegemon.plots.jobs import FORMATS, RUNS_TOO, draws_concurrently
 from hegemon.results import (
     CalibrationResults,
     Comparison,
@@ -586,7 +586,7 @@ def _figure_pool(
 
     if workers <= 1:
         return None
-    return stack.enter_context(figure_pool(workers, also=("hegemon.api",) if runs else ()))
+    return stack.enter_context(figure_pool(workers, also=RUNS_TOO if runs else ()))
 
 
 def _standalone(scenario: Scenario) -> tuple[Scenario, dict[str, Path]]:
@@ -694,11 +694,12 @@ def compare(
     drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
         with drawing:
-            # as in run: only when every run is one chunk, started now to warm up meanwhile
-            short = replicates <= engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+            # as in run: only when every run is one chunk, started now to warm up meanwhile;
             # its workers also run the scenarios after the first (each a run of one chunk,
             # written by the worker), while this process runs the first
-            pool = _figure_pool(drawing, workers, runs=True) if figures and short else None
+            chunk_size = engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+            concurrent = figures and draws_concurrently(replicates, chunk_size, workers)
+            pool = _figure_pool(drawing, workers, runs=True) if concurrent else None
             paths = [work / f for f in folders]
             results: dict[int, Results] = {}
             to_run = []

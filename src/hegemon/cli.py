@@ -462,25 +462,37 @@ def compare(
           russia_overstretched -r 1000 -o results/counterfactuals
       hegemon compare results/baseline my-scenario.yaml -o results/mine
     """
-    from hegemon.api import compare as compare_api
-    from hegemon.api import compare_settings, is_results_folder
+    workers = workers or default_workers()
+    figures = figures_asked(no_figures, svg)
+    with contextlib.ExitStack() as stack:
+        if figures and scheduler is None:
+            from hegemon.plots.jobs import RUNS_TOO, draws_concurrently, figure_pool_ahead
 
-    folders = [name for name in scenarios if is_results_folder(name)]
-    to_run = len(scenarios) - len(folders)
-    seed_, replicates_ = compare_settings(
-        scenarios, seed if given("seed") else None, replicates if given("replicates") else None
-    )
-    if folders and to_run and not quiet:
-        click.echo(
-            f"note: running the {to_run} scenario(s) with the seed ({seed_}) and replicates "
-            f"({replicates_:,}) of {folders[0]}",
-            err=True,
+            if draws_concurrently(replicates, chunk_size, workers):
+                # the workers that draw and run scenarios start while this process imports
+                # the engine (unused, and stopped, if existing folders set other replicates)
+                stack.enter_context(figure_pool_ahead(workers, RUNS_TOO))
+        from hegemon.api import compare as compare_api
+        from hegemon.api import compare_settings, is_results_folder
+
+        folders = [name for name in scenarios if is_results_folder(name)]
+        to_run = len(scenarios) - len(folders)
+        seed_, replicates_ = compare_settings(
+            scenarios,
+            seed if given("seed") else None,
+            replicates if given("replicates") else None,
         )
-    if resume is not None and out is not None and out != resume:
-        raise click.UsageError("--resume DIR names the comparison folder; do not also give -o")
-    extra = horizon_overrides(years, until)
-    bar = progress_bar(replicates_ * to_run, "compare", quiet)
-    with bar, executor_for(scheduler) as pool:
+        if folders and to_run and not quiet:
+            click.echo(
+                f"note: running the {to_run} scenario(s) with the seed ({seed_}) and "
+                f"replicates ({replicates_:,}) of {folders[0]}",
+                err=True,
+            )
+        if resume is not None and out is not None and out != resume:
+            raise click.UsageError("--resume DIR names the comparison folder; do not also give -o")
+        extra = horizon_overrides(years, until)
+        bar = stack.enter_context(progress_bar(replicates_ * to_run, "compare", quiet))
+        pool = stack.enter_context(executor_for(scheduler))
         comparison = compare_api(
             scenarios,
             replicates_,
@@ -490,10 +502,10 @@ def compare(
             overrides=[*extra, *overrides],
             allow_outside=allow_outside,
             overwrite=force,
-            figures=figures_asked(no_figures, svg),
+            figures=figures,
             metrics=metrics,
             store=store,
-            workers=workers or default_workers(),
+            workers=workers,
             chunk_size=chunk_size,
             executor=pool,
             progress=bar.update,
