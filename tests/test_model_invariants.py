@@ -236,3 +236,14 @@ def test_invariants_hold_for_random_valid_parameters_thoroughly(
     items: list[str], seed: int
 ) -> None:
     test_invariants_hold_for_random_valid_parameters.hypothesis.inner_test(items, seed)
+
+
+def test_an_events_labels_are_picked_for_the_replicates_it_is_logged_for():
+    from hegemon.model.model import HegemonModel
+
+    flags = np.array([True, False, True, False])
+    labels = HegemonModel.either(flags, "Armenia", "Azerbaijan")
+    picked = labels[np.array([1, 2, 3])]
+    assert picked.tolist() == ["Azerbaijan", "Armenia", "Azerbaijan"]
+    assert all(type(v) is str for v in picked)  # the strings themselves
+    assert labels[np.array([], dtype=np.intp)].tolist() == []

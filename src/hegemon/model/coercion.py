@@ -85,9 +85,9 @@ class Coercion:
         m.log_event(
             "coercion_started",
             start,
-            actor=np.where(start_a, a.name, b.name),
-            target=np.where(start_a, b.name, a.name),
-            detail=np.where(answered, "answered", "unanswered"),
+            actor=m.either(start_a, a.name, b.name),
+            target=m.either(start_a, b.name, a.name),
+            detail=m.either(answered, "answered", "unanswered"),
         )
         self.by_first = np.where(start, start_a, self.by_first)
         self.active = self.active | (start & ~answered)
@@ -104,11 +104,12 @@ class Coercion:
         if not mask.any():
             return
         a, b = self.dispute.sides
+        m = self.dispute.model
         first = self.by_first if first is None else first
-        self.dispute.model.log_event(
+        m.log_event(
             "coercion_ended",
             mask,
-            actor=np.where(first, a.name, b.name),
-            target=np.where(first, b.name, a.name),
+            actor=m.either(first, a.name, b.name),
+            target=m.either(first, b.name, a.name),
             detail=why,
         )

@@ -210,9 +210,9 @@ class Dispute:
         m.log_event(
             "clash",
             clash,
-            actor=np.where(attacker_is_a, a.name, b.name),
-            target=np.where(attacker_is_a, b.name, a.name),
-            detail=np.where(a_wins, f"won by {a.name}", f"won by {b.name}"),
+            actor=m.either(attacker_is_a, a.name, b.name),
+            target=m.either(attacker_is_a, b.name, a.name),
+            detail=m.either(a_wins, f"won by {a.name}", f"won by {b.name}"),
         )
 
         # escalation to the collapse of the ceasefire
@@ -321,8 +321,8 @@ class Dispute:
         m.log_event(
             "ceasefire_collapse",
             mask,
-            actor=np.where(a_wins, a.name, b.name),
-            target=np.where(a_wins, b.name, a.name),
+            actor=m.either(a_wins, a.name, b.name),
+            target=m.either(a_wins, b.name, a.name),
             detail="war",
         )
         for d in self._mandates:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -31,6 +32,19 @@ from hegemon.model.parameters import MechanismParams, ParameterDraws
 from hegemon.model.peacekeeping import Mandate, MandateTerm
 from hegemon.model.streams import EPISTEMIC_STEP, Streams
 from hegemon.scenario import schema as sc
+
+
+@dataclass(frozen=True)
+class Either:
+    """``yes`` where ``flags``, else ``no``: a label per replicate, picked only for the
+    replicates an event is logged for (the two strings themselves: no array of strings)."""
+
+    flags: np.ndarray
+    yes: str
+    no: str
+
+    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
+        return np.array([self.no, self.yes], dtype=object)[self.flags[idx].astype(np.intp)]
 
 
 class HegemonModel(mesa.Model):
@@ -171,9 +185,9 @@ class HegemonModel(mesa.Model):
         self,
         event: str,
         mask: np.ndarray,
-        actor: str | np.ndarray | None = None,
-        target: str | np.ndarray | None = None,
-        detail: str | np.ndarray = "",
+        actor: str | np.ndarray | Either | None = None,
+        target: str | np.ndarray | Either | None = None,
+        detail: str | np.ndarray | Either = "",
     ) -> None:
         """Record ``event`` for the replicates where ``mask`` is True. Scheduled events fire
         between steps and take effect in the coming week, so they are logged at that week."""
@@ -181,8 +195,15 @@ class HegemonModel(mesa.Model):
         if idx.size == 0:
             return
         step = self.week + 1 if self._between_steps else self.week
-        pick = [v[idx] if isinstance(v, np.ndarray) else v for v in (actor, target, detail)]
+        pick = [
+            v[idx] if isinstance(v, np.ndarray | Either) else v for v in (actor, target, detail)
+        ]
         self._events.append((idx, step, event, *pick))
+
+    @staticmethod
+    def either(flags: np.ndarray, yes: str, no: str) -> Either:
+        """``yes`` where ``flags``, else ``no``: a label per replicate for :meth:`log_event`."""
+        return Either(flags, yes, no)
 
     def event_rows(self) -> dict[str, np.ndarray]:
         """Every logged event, as columns (scalars expanded only here, once)."""

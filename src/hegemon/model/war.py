@@ -83,7 +83,7 @@ class War:
         m.log_event(
             "war_ended",
             ends,
-            actor=np.where(self.first_won, a.name, b.name),
-            target=np.where(self.first_won, b.name, a.name),
-            detail=np.where(winner_claim_met, "victory", "settlement on the line held"),
+            actor=m.either(self.first_won, a.name, b.name),
+            target=m.either(self.first_won, b.name, a.name),
+            detail=m.either(winner_claim_met, "victory", "settlement on the line held"),
         )
