@@ -137,3 +137,13 @@ def test_a_run_that_fails_after_its_workers_started_says_one_line(tmp_path):
     assert found.returncode == 1
     assert found.stderr.count("\n") == 1 and found.stderr.startswith("error: "), found.stderr
     assert (taken / "notes.txt").read_text() == "mine"
+
+
+def test_a_comparison_draws_and_runs_on_the_pool_the_cli_starts_ahead(tmp_path, monkeypatch):
+    made = []
+    real = jobs._start
+    monkeypatch.setattr(jobs, "_start", lambda *a: made.append(a) or real(*a))
+    with jobs.figure_pool_ahead(2, ("hegemon.api",)):  # as `hegemon compare` does
+        hegemon.compare(SCENARIOS[:2], out=tmp_path / "cmp", workers=2, **SETTINGS)
+        assert not jobs._STARTED  # taken by the comparison, which started no other pool
+    assert len(made) == 1

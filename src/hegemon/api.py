@@ -30,7 +30,7 @@ from hegemon.ensemble.runner import chunks, run_chunks
 from hegemon.ensemble.samples import SampleStore, samples_digest
 from hegemon.ensemble.store import WORK, EnsembleStore, simulate_and_reduce, start_work
 from hegemon.errors import BadInput, HegemonError, Interrupted
-from hegemon.plots.jobs import FORMATS, RUNS_TOO, draws_concurrently
+from hegemon.plots.jobs import FORMATS, draws_concurrently
 from hegemon.results import (
     CalibrationResults,
     Comparison,
@@ -586,7 +586,8 @@ def _figure_pool(
 
     if workers <= 1:
         return None
-    return stack.enter_context(figure_pool(workers, also=RUNS_TOO if runs else ()))
+    # workers that run scenarios import this module too (see the CLI's compare)
+    return stack.enter_context(figure_pool(workers, also=(__name__,) if runs else ()))
 
 
 def _standalone(scenario: Scenario) -> tuple[Scenario, dict[str, Path]]:

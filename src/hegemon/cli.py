@@ -466,12 +466,13 @@ def compare(
     figures = figures_asked(no_figures, svg)
     with contextlib.ExitStack() as stack:
         if figures and scheduler is None:
-            from hegemon.plots.jobs import RUNS_TOO, draws_concurrently, figure_pool_ahead
+            from hegemon.plots.jobs import draws_concurrently, figure_pool_ahead
 
             if draws_concurrently(replicates, chunk_size, workers):
-                # the workers that draw and run scenarios start while this process imports
-                # the engine (unused, and stopped, if existing folders set other replicates)
-                stack.enter_context(figure_pool_ahead(workers, RUNS_TOO))
+                # the workers that draw and run scenarios (through hegemon.api) start while
+                # this process imports the engine (unused, and stopped, if existing folders
+                # set other replicates)
+                stack.enter_context(figure_pool_ahead(workers, ("hegemon.api",)))
         from hegemon.api import compare as compare_api
         from hegemon.api import compare_settings, is_results_folder
 

@@ -155,9 +155,6 @@ def draws_concurrently(replicates: int, chunk_size: int, workers: int) -> bool:
     return workers > 1 and replicates <= chunk_size
 
 
-#: What the workers of a figure pool import too when they also run scenarios (a comparison).
-RUNS_TOO = ("hegemon.api",)
-
 #: Pools started ahead of their use by :func:`figure_pool_ahead`, by (workers, also).
 _STARTED: dict[tuple[int, tuple[str, ...]], tuple[Executor, threading.Thread]] = {}
 
