@@ -147,3 +147,21 @@ def test_a_comparison_draws_and_runs_on_the_pool_the_cli_starts_ahead(tmp_path, 
         hegemon.compare(SCENARIOS[:2], out=tmp_path / "cmp", workers=2, **SETTINGS)
         assert not jobs._STARTED  # taken by the comparison, which started no other pool
     assert len(made) == 1
+
+
+def test_plot_draws_on_workers_started_ahead_the_files_drawn_alone(tmp_path):
+    from click.testing import CliRunner
+
+    from hegemon.cli import cli, folder_kind
+
+    results = hegemon.run("baseline", out=tmp_path / "r", figures=True, workers=1, **SETTINGS)
+    assert folder_kind(results.path) == "run"
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "manifest.json").write_text("[1, 2]")
+    assert folder_kind(tmp_path / "odd") is None and folder_kind(tmp_path) is None
+    found = CliRunner().invoke(cli, ["plot", str(results.path), "-o", str(tmp_path / "again")])
+    assert found.exit_code == 0, found.output
+    assert not jobs._STARTED
+    alone = {p.name: p.read_bytes() for p in (results.path / "figures").iterdir()}
+    again = {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()}
+    assert again == alone and len(again) == 10

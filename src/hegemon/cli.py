@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import math
 import shlex
 import signal
@@ -392,10 +393,29 @@ def plot(folder: Path, out: Path | None, svg: bool) -> None:
     Example:
       hegemon plot results/baseline-20201110-000000
     """
-    from hegemon.api import draw
+    workers = default_workers()
+    with contextlib.ExitStack() as stack:
+        if workers > 1 and folder_kind(folder) in ("run", "compare"):
+            from hegemon.plots.jobs import figure_pool_ahead
 
-    for path in draw(folder, out, formats_asked(svg), workers=default_workers()):
+            # the figures' workers start while this process imports the tables' stack
+            stack.enter_context(figure_pool_ahead(workers))
+        from hegemon.api import draw
+
+        paths = draw(folder, out, formats_asked(svg), workers=workers)
+    for path in paths:
         click.echo(str(path))
+
+
+def folder_kind(folder: Path) -> str | None:
+    """The ``kind`` its manifest gives a results folder (None if it has none), read without
+    importing the results package: a hint of what drawing it takes (the folder is checked
+    when it is opened)."""
+    try:
+        kind = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def given(name: str) -> bool:
