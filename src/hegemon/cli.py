@@ -343,11 +343,7 @@ def run(
     figures = figures_asked(no_figures, svg)
     with contextlib.ExitStack() as stack:
         if figures and scheduler is None:
-            from hegemon.plots.jobs import draws_concurrently, figure_pool_ahead
-
-            if draws_concurrently(replicates, chunk_size, workers):
-                # the figures' workers start while this process imports the engine
-                stack.enter_context(figure_pool_ahead(workers))
+            draw_ahead(stack, workers, replicates, chunk_size)
         from hegemon.api import run as run_api
 
         bar = stack.enter_context(progress_bar(replicates, spec.name, quiet))
@@ -395,16 +391,30 @@ def plot(folder: Path, out: Path | None, svg: bool) -> None:
     """
     workers = default_workers()
     with contextlib.ExitStack() as stack:
-        if workers > 1 and folder_kind(folder) in ("run", "compare"):
-            from hegemon.plots.jobs import figure_pool_ahead
-
-            # the figures' workers start while this process imports the tables' stack
-            stack.enter_context(figure_pool_ahead(workers))
+        if folder_kind(folder) in ("run", "compare"):  # the kinds drawn on workers
+            draw_ahead(stack, workers)
         from hegemon.api import draw
 
         paths = draw(folder, out, formats_asked(svg), workers=workers)
     for path in paths:
         click.echo(str(path))
+
+
+def draw_ahead(
+    stack: contextlib.ExitStack,
+    workers: int,
+    replicates: int = 0,
+    chunk_size: int = 1,
+    also: tuple[str, ...] = (),
+) -> None:
+    """Start the figures' workers now, while this process imports the engine and the tables'
+    stack, when the command will draw on them (more than one worker, and a run of
+    ``replicates`` in one chunk); stopped with ``stack`` if nothing takes them
+    (:func:`hegemon.plots.jobs.figure_pool_ahead`)."""
+    from hegemon.plots.jobs import draws_concurrently, figure_pool_ahead
+
+    if draws_concurrently(replicates, chunk_size, workers):
+        stack.enter_context(figure_pool_ahead(workers, also))
 
 
 def folder_kind(folder: Path) -> str | None:
@@ -485,14 +495,8 @@ def compare(
     workers = workers or default_workers()
     figures = figures_asked(no_figures, svg)
     with contextlib.ExitStack() as stack:
-        if figures and scheduler is None:
-            from hegemon.plots.jobs import draws_concurrently, figure_pool_ahead
-
-            if draws_concurrently(replicates, chunk_size, workers):
-                # the workers that draw and run scenarios (through hegemon.api) start while
-                # this process imports the engine (unused, and stopped, if existing folders
-                # set other replicates)
-                stack.enter_context(figure_pool_ahead(workers, ("hegemon.api",)))
+        if figures and scheduler is None:  # its workers run scenarios too, through hegemon.api
+            draw_ahead(stack, workers, replicates, chunk_size, also=("hegemon.api",))
         from hegemon.api import compare as compare_api
         from hegemon.api import compare_settings, is_results_folder
 

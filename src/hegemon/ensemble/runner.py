@@ -77,9 +77,10 @@ class Chunks(Sequence[tuple[int, int]]):
         if chunk_size < 1:
             raise ValueError(f"chunk size must be at least 1, got {chunk_size}")
         self.replicates, self.chunk_size = max(replicates, 0), chunk_size
-        smaller = head is not None and 1 <= head[1] < chunk_size < self.replicates
-        self.head = min(head[0], self.replicates) if smaller and head else 0
-        self.head_size = head[1] if smaller and head else chunk_size
+        if head is not None and 1 <= head[1] < chunk_size < self.replicates:
+            self.head, self.head_size = min(head[0], self.replicates), head[1]
+        else:
+            self.head, self.head_size = 0, chunk_size
         self._in_head = -(-self.head // self.head_size)
 
     def __len__(self) -> int:
