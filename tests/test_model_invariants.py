@@ -247,3 +247,21 @@ def test_an_events_labels_are_picked_for_the_replicates_it_is_logged_for():
     assert picked.tolist() == ["Azerbaijan", "Armenia", "Azerbaijan"]
     assert all(type(v) is str for v in picked)  # the strings themselves
     assert labels[np.array([], dtype=np.intp)].tolist() == []
+
+
+def test_recorder_rows_not_yet_recorded_read_as_nan():
+    """The recorder allocates its rows unset: what is read mid-run is NaN after the last
+    recorded week, and every row of a finished run is recorded."""
+    model = HegemonModel(load_scenario("baseline"), replicates=3, seed=1)
+    model.step()
+    series = model.recorder.series
+    for values in series.values():
+        assert not np.isnan(values[:2]).all()
+        assert np.isnan(values[2:]).all()
+    model.step()
+    for values in model.recorder.series.values():
+        assert np.isnan(values[3:]).all()
+    key = ("influence", "Russia", None)
+    assert np.isfinite(model.recorder.series[key][:3]).all()
+    model.run()
+    assert np.isfinite(model.recorder.series[key]).all()

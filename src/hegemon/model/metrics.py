@@ -79,19 +79,38 @@ def observe(model: HegemonModel) -> dict[SeriesKey, np.ndarray]:
 
 
 class Recorder:
-    """Writes every series at every step into arrays of shape (steps + 1, R)."""
+    """Writes every series at every step into arrays of shape (steps + 1, R); a row not yet
+    recorded holds NaN when :attr:`series` is read."""
 
     def __init__(self, steps: int, replicates: int):
         self.steps = steps
         self.replicates = replicates
-        self.series: dict[SeriesKey, np.ndarray] = {}
+        self._series: dict[SeriesKey, np.ndarray] = {}
         self._plan: list[tuple[SeriesKey, Reader, Any, Any]] | None = None
+        self._unset = 0  # rows from here on are not yet recorded (nor set to NaN)
+
+    @property
+    def series(self) -> dict[SeriesKey, np.ndarray]:
+        """Every series by key, NaN in the rows not yet recorded. The rows are allocated
+        unset and set only when recorded (or when read before they are), so a whole run
+        writes its memory once, not twice."""
+        if self._unset <= self.steps:
+            for store in self._series.values():
+                store[self._unset :] = np.nan
+            self._unset = self.steps + 1
+        return self._series
+
+    @series.setter
+    def series(self, series: dict[SeriesKey, np.ndarray]) -> None:
+        self._series = series
 
     def record(self, model: HegemonModel, step: int) -> None:
         if self._plan is None:
             self._plan = series_plan(model)
         for key, read, actor, target in self._plan:
-            store = self.series.get(key)
+            store = self._series.get(key)
             if store is None:
-                store = self.series[key] = np.full((self.steps + 1, self.replicates), np.nan)
+                store = self._series[key] = np.empty((self.steps + 1, self.replicates))
+                store[:step] = np.nan
             store[step] = read(model, actor, target)
+        self._unset = max(self._unset, step + 1)
