@@ -63,8 +63,8 @@ class Dispute:
         self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
         self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
         self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
-        self._claims = {  # claims are read once (no event sets a mapping): where > 0, safe
-            s: (c > 0, np.where(c > 0, c, 1.0)) for s, c in self.params.aspiration.items()
+        self._claims = {  # claims are read once (no event sets a mapping), 1 where none
+            s: np.where(c > 0, c, 1.0) for s, c in self.params.aspiration.items()
         }
         # grievance is held as a state only where memory or build-up is given (ODD 7.8)
         self.grievance_memory = any(
@@ -80,9 +80,8 @@ class Dispute:
     def unmet_share(self, side: LocalState) -> np.ndarray:
         """Unmet share of the side's claim, 0..1."""
         claim = self.params.aspiration[side.name]
-        has_claim, safe = self._claims[side.name]
-        unmet = np.maximum(claim - self.territory[side.name], 0.0)
-        return np.where(has_claim, unmet / safe, 0.0)
+        # where there is no claim, the unmet part is 0 (territory >= 0) over a divisor of 1
+        return np.maximum(claim - self.territory[side.name], 0.0) / self._claims[side.name]
 
     def grievance(self, side: LocalState) -> np.ndarray:
         """The side's grievance, 0..1: the unmet share of its claim, or with grievance memory

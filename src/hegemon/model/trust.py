@@ -32,6 +32,11 @@ def unit_interval(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
+def _at(values: np.ndarray | float, where: np.ndarray) -> np.ndarray | float:
+    """``values`` at the replicates ``where`` (a scalar, or an array of every replicate)."""
+    return values[where] if np.ndim(values) else values
+
+
 class Credibility:
     """A power's honour record: it honours an invoked commitment with probability
     ``resolve``, and its credibility is the Beta-binomial posterior mean of its honour rate."""
@@ -85,17 +90,21 @@ class Trust:
         self.trust = {p: self.params.trust.get(p, zero).copy() for p in powers}
         self.affinity = {p: self.params.affinity.get(p, self.trust[p]).copy() for p in powers}
 
-    def gain_trust(self, power: Power, share: np.ndarray, mask: np.ndarray) -> None:
+    def gain_trust(self, power: Power, share: np.ndarray | float, mask: np.ndarray) -> None:
         """Where ``mask``, trust in ``power`` closes ``share`` (0..1) of its gap to 1."""
-        if mask.any():
+        where = np.flatnonzero(mask)
+        if where.size:
             t = self.trust[power.name]
-            self.trust[power.name] = unit_interval(np.where(mask, t + share * (1.0 - t), t))
+            s, tw = _at(share, where), t[where]
+            t[where] = unit_interval(tw + s * (1.0 - tw))
 
-    def lose_trust(self, power: Power, share: np.ndarray, mask: np.ndarray) -> None:
+    def lose_trust(self, power: Power, share: np.ndarray | float, mask: np.ndarray) -> None:
         """Where ``mask``, trust in ``power`` loses ``share`` (0..1) of itself."""
-        if mask.any():
+        where = np.flatnonzero(mask)
+        if where.size:
             t = self.trust[power.name]
-            self.trust[power.name] = unit_interval(np.where(mask, t - share * t, t))
+            s, tw = _at(share, where), t[where]
+            t[where] = unit_interval(tw - s * tw)
 
     def update_trust(self) -> None:
         """Weekly drift toward affinity x credibility, plus delivery of arms."""
