@@ -695,7 +695,7 @@ def compare(
     drawing = contextlib.ExitStack()  # the figures' workers, when they draw concurrently
     try:
         with drawing:
-            # as in run: only when every run is one chunk, started now to warm up meanwhile;
+            # as in run: only when every run is one chunk, started now to start up meanwhile;
             # its workers also run the scenarios after the first (each a run of one chunk,
             # written by the worker), while this process runs the first
             chunk_size = engine.get("chunk_size", DEFAULT_CHUNK_SIZE)

@@ -63,6 +63,9 @@ __all__ = [
 QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 SHARE_KINDS = ("index", "percent")
 SAVE_DPI = 160
+#: zlib level of the PNG files: 1 writes the same pixels in about two thirds of the time
+#: of Pillow's default 6 (a run's ten figures: 0.20 against 0.29 s), in files a sixth larger.
+PNG_COMPRESSION = 1
 #: Shares (influence, trust, territory) on a 0-1 y axis always (True), or on 0 to the first
 #: of SHARE_TOPS that holds every plotted value (False: small shares stay readable).
 FULL_SHARE_AXES = False
@@ -1493,5 +1496,6 @@ def _save(fig: Figure, path: Path | io.BytesIO, fmt: str, dpi: float = SAVE_DPI)
         "pdf": {"CreationDate": None, "ModDate": None},
         "png": {"Software": None},
     }.get(fmt)
+    png = {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if fmt == "png" else {}
     with mpl.rc_context({"svg.hashsalt": "hegemon", "svg.fonttype": "path"}):
-        fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata)
+        fig.savefig(path, format=fmt, dpi=dpi, facecolor="white", metadata=metadata, **png)

@@ -10,9 +10,9 @@ figure depends only on its data: no dates in the files, fixed SVG ids). Figures 
 as ``matplotlib.figure.Figure`` objects and saved with the Agg and SVG canvases, never
 through pyplot, so workers need no display.
 
-:func:`figure_pool` starts the workers and has each import matplotlib and draw a small
-figure at once, so that this start-up overlaps whatever the caller does meanwhile (a run
-simulates its replicates) rather than delaying the first figure.
+:func:`figure_pool` starts the workers at once, forked from a server process that has
+imported the figure stack, so that this start-up overlaps whatever the caller does meanwhile
+(a run simulates its replicates) rather than delaying the first figure.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ _STARTED: dict[tuple[int, tuple[str, ...]], tuple[Executor, threading.Thread]] =
 def figure_pool_ahead(workers: int, also: Sequence[str] = ()) -> Iterator[None]:
     """Start now the workers of the next ``figure_pool(workers, also)`` in the block, for a
     command that knows early that it will draw (the CLI, before it imports the engine):
-    their imports and warm-up then overlap the command's own start-up. Workers that nothing
+    their imports then overlap the command's own start-up. Workers that nothing
     took (the command failed first) are stopped when the block ends."""
     key = (workers, tuple(also))
     _STARTED[key] = _start(workers, key[1])
@@ -183,14 +183,14 @@ def _start(workers: int, also: tuple[str, ...]) -> tuple[Executor, threading.Thr
     from hegemon.ensemble.pool import process_pool
 
     pool = process_pool(workers, preload=("hegemon.plots.figures", "hegemon.plots.events", *also))
-    starting = threading.Thread(target=_warm_pool, args=(pool, workers), daemon=True)
+    starting = threading.Thread(target=_start_workers, args=(pool, workers), daemon=True)
     starting.start()
     return pool, starting
 
 
 @contextlib.contextmanager
 def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
-    """A process pool of ``workers`` that draw figures, warming up as soon as it is made
+    """A process pool of ``workers`` that draw figures, started as soon as it is made
     (or taken from :func:`figure_pool_ahead`); its workers are stopped at once if the block
     fails or is interrupted.
 
@@ -211,32 +211,15 @@ def figure_pool(workers: int, also: Sequence[str] = ()) -> Iterator[Executor]:
     pool.shutdown(wait=True)
 
 
-def _warm_pool(pool: Executor, workers: int) -> None:
-    """Start the workers of ``pool``, each warming up (a pool shut down meanwhile: none)."""
+def _start_workers(pool: Executor, workers: int) -> None:
+    """Start the workers of ``pool`` now (a pool starts a worker only when work arrives; a
+    pool shut down meanwhile: none). They fork from the forkserver with the figure stack
+    imported; a warm-up figure in each would cost as much as a figure, since what a first
+    figure adds to the next ones is loaded with the stack."""
     with contextlib.suppress(RuntimeError):
         for _ in range(workers):
-            pool.submit(_warm_up)
+            pool.submit(_started)
 
 
-def _warm_up() -> None:
-    """Import the figure stack and draw, at the resolution of the figures, a small figure
-    like theirs (panels over dates, bands, a legend, titles), so that the fonts, the text
-    and tick caches and the PNG writer are loaded once per process, before the first
-    figure."""
-    import io
-
-    import numpy as np
-
-    from hegemon.plots.figures import SAVE_DPI, _date_axis, _new_figure, _save
-
-    fig = _new_figure(5.0, 3.0)
-    dates = np.arange("2020-11-10", "2025-11-10", 7, dtype="datetime64[D]")
-    ramp = np.linspace(0.0, 1.0, len(dates))
-    for ax in fig.subplots(1, 2, sharex=True, sharey=True).ravel():
-        ax.fill_between(dates, ramp * 0.5, ramp, alpha=0.3, label="band")
-        ax.plot(dates, ramp * 0.75, label="median")
-        ax.set_title("warm-up")
-        _date_axis(ax)
-        ax.legend()
-    fig.suptitle("warm-up")
-    _save(fig, io.BytesIO(), "png", dpi=SAVE_DPI)
+def _started() -> None:
+    """Nothing: the work that starts a worker."""
