@@ -165,3 +165,25 @@ def test_plot_draws_on_workers_started_ahead_the_files_drawn_alone(tmp_path):
     alone = {p.name: p.read_bytes() for p in (results.path / "figures").iterdir()}
     again = {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()}
     assert again == alone and len(again) == 10
+
+
+def test_a_scenario_stopped_before_its_record_starts_afresh_on_resume(serial, tmp_path):
+    """A worker stopped between making a run's folders and writing its record leaves a
+    ``.partial`` folder with nothing to continue: resuming runs that scenario afresh."""
+    out = tmp_path / "cmp"
+    calls = []
+
+    def progress(n: int) -> None:
+        calls.append(n)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="--resume"):
+        hegemon.compare(SCENARIOS, out=out, workers=1, progress=progress, **SETTINGS)
+    work = out.with_name("cmp.partial")
+    assert not (work / f"{SCENARIOS[-1]}.partial").exists()  # not reached: made stale here
+    stale = work / f"{SCENARIOS[-1]}.partial" / "_work"
+    for sub in ("outcomes", "events", "sums", "sample", "timeseries"):
+        (stale / sub).mkdir(parents=True, exist_ok=True)
+    hegemon.compare(SCENARIOS, out=out, workers=2, resume=True, **SETTINGS)
+    assert contents(out) == contents(serial)

@@ -40,6 +40,7 @@ from hegemon.results import (
     check_folder_name,
     check_target,
     folder_names,
+    interrupted_run,
     make_manifest,
     move_into_place,
     now,
@@ -398,6 +399,19 @@ def partial_folder(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
+def _continues(out: Path) -> bool:
+    """Whether a comparison's run into ``out`` continues the run an interruption left
+    there: its ``.partial`` folder holds the run's record. A ``.partial`` folder without
+    it (a worker stopped between making the folders and writing the record) holds nothing
+    finished, and is removed so that the run starts afresh."""
+    work = partial_folder(out)
+    if (work / WORK / "progress.json").is_file():
+        return True
+    if interrupted_run(work):
+        shutil.rmtree(work)
+    return False
+
+
 def run(
     scenario: Scenario | str | Path,
     replicates: int = 1000,
@@ -563,14 +577,13 @@ def _run_into(
 ) -> None:
     """A comparison's run of one scenario, written into ``folder`` by a worker process (it
     continues the run that an interruption left there)."""
-    resume = partial_folder(folder).exists()
     run(
         spec,
         replicates,
         seed,
         store=store,
         out=folder,
-        resume=resume,
+        resume=_continues(folder),
         chunk_size=chunk_size,
         command=command,
     )
@@ -725,7 +738,7 @@ def compare(
                         seed,
                         store=store,
                         out=paths[i],
-                        resume=partial_folder(paths[i]).exists(),
+                        resume=_continues(paths[i]),
                         **engine,
                     )
                 else:
