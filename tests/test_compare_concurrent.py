@@ -167,9 +167,11 @@ def test_plot_draws_on_workers_started_ahead_the_files_drawn_alone(tmp_path):
     assert again == alone and len(again) == 10
 
 
-def test_a_scenario_stopped_before_its_record_starts_afresh_on_resume(serial, tmp_path):
+@pytest.mark.parametrize("made", [(), ("outcomes", "events", "sums", "sample", "timeseries")])
+def test_a_scenario_stopped_before_its_record_starts_afresh_on_resume(serial, tmp_path, made):
     """A worker stopped between making a run's folders and writing its record leaves a
-    ``.partial`` folder with nothing to continue: resuming runs that scenario afresh."""
+    ``.partial`` folder (empty, or with the run's empty folders) with nothing to continue:
+    resuming runs that scenario afresh."""
     out = tmp_path / "cmp"
     calls = []
 
@@ -182,8 +184,9 @@ def test_a_scenario_stopped_before_its_record_starts_afresh_on_resume(serial, tm
         hegemon.compare(SCENARIOS, out=out, workers=1, progress=progress, **SETTINGS)
     work = out.with_name("cmp.partial")
     assert not (work / f"{SCENARIOS[-1]}.partial").exists()  # not reached: made stale here
-    stale = work / f"{SCENARIOS[-1]}.partial" / "_work"
-    for sub in ("outcomes", "events", "sums", "sample", "timeseries"):
-        (stale / sub).mkdir(parents=True, exist_ok=True)
+    stale = work / f"{SCENARIOS[-1]}.partial"
+    stale.mkdir()
+    for sub in made:
+        (stale / "_work" / sub).mkdir(parents=True)
     hegemon.compare(SCENARIOS, out=out, workers=2, resume=True, **SETTINGS)
     assert contents(out) == contents(serial)

@@ -407,7 +407,11 @@ def _continues(out: Path) -> bool:
     work = partial_folder(out)
     if (work / WORK / "progress.json").is_file():
         return True
-    if interrupted_run(work):
+    if (
+        work.is_dir()
+        and not work.is_symlink()
+        and (not any(work.iterdir()) or interrupted_run(work))
+    ):
         shutil.rmtree(work)
     return False
 
