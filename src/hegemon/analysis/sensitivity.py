@@ -283,8 +283,14 @@ def indices_of(
         )
         keys = ("mu", "mu_star", "mu_star_conf", "sigma")
     else:
+        # a Generator, not the seed: SALib's Sobol' analysis ignores a seed of 0 (it tests
+        # ``if seed:``) and would draw its bootstrap from NumPy's global state
         res = sobol_analyze.analyze(
-            problem, Y, calc_second_order=False, num_resamples=1000, seed=seed
+            problem,
+            Y,
+            calc_second_order=False,
+            num_resamples=1000,
+            seed=np.random.default_rng(seed),
         )
         keys = ("S1", "S1_conf", "ST", "ST_conf")
     return [
