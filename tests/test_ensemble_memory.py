@@ -10,12 +10,16 @@ from __future__ import annotations
 import gc
 import weakref
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import hegemon
 from hegemon.ensemble.limits import SAMPLE_CHUNK_SIZE, SAMPLE_REPLICATES
-from hegemon.ensemble.runner import chunks, simulate_chunk
+from hegemon.ensemble.runner import chunks, simulate_block, simulate_chunk
+from hegemon.model.model import HegemonModel
+from hegemon.model.outcomes import scalar_outcomes
+from hegemon.scenario import bundled_names
 
 
 @pytest.fixture
@@ -85,3 +89,39 @@ def test_a_results_table_can_be_read_in_part(tmp_path):
     again = hegemon.Results(results.path)
     again.columns("events", ["step"])
     assert "events" not in again._tables  # nothing kept
+
+
+def _outcomes_and_bytes(scenario, record: str) -> tuple[dict[str, np.ndarray], int]:
+    model = HegemonModel(scenario, replicates=np.arange(40), seed=3, record=record)
+    model.run()
+    return scalar_outcomes(model), sum(a.nbytes for a in model.recorder.series.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "smaller"),
+    [
+        *((name, [], 5) for name in bundled_names()),
+        ("baseline", ["focus.window_weeks=0"], 5),  # the ends are the first and last step
+        ("baseline", ["focus.window_weeks=520"], 1.2),  # the final window is the whole run
+        ("baseline", ["horizon_years=0.05", "until=null"], 1.2),
+    ],
+)
+def test_a_model_that_records_only_what_its_outcomes_read_has_the_same_outcomes(
+    name, overrides, smaller
+):
+    """The runs of a sample record only what the scalar outcomes read (the whole series of
+    some metrics, the first step and the final window of others): the same outcomes, bit for
+    bit, in a fraction of the memory."""
+    scenario = hegemon.load_scenario(name, overrides)
+    full, full_bytes = _outcomes_and_bytes(scenario, "all")
+    lean, lean_bytes = _outcomes_and_bytes(scenario, "outcomes")
+    assert full.keys() == lean.keys()
+    for column, values in full.items():
+        assert np.array_equal(values, lean[column], equal_nan=True), column
+    assert lean_bytes * smaller < full_bytes
+
+
+def test_the_runs_of_a_sample_hold_no_series():
+    scenario = hegemon.load_scenario("baseline", ["horizon_years=0.5", "until=null"])
+    block = simulate_block(scenario, 1, np.arange(10), record="outcomes")
+    assert block.series == {} and len(block.outcomes["clashes"]) == 10

@@ -24,6 +24,7 @@ from hegemon.ensemble.limits import (
     FULL_STORE_LIMIT,
     SAMPLE_CHUNK_SIZE,
     SAMPLE_REPLICATES,
+    SAMPLE_RUNS_CHUNK_SIZE,
     replicates_problem,
 )
 from hegemon.ensemble.runner import chunks, run_chunks
@@ -838,7 +839,7 @@ def sweep(
     points = 1
     for values in parameters.values():
         points *= len(values)
-    chunk_size = engine.get("chunk_size", DEFAULT_CHUNK_SIZE)
+    chunk_size = engine.setdefault("chunk_size", SAMPLE_RUNS_CHUNK_SIZE)
     identity = {
         "kind": "sweep",
         "scenario_sha256": hashlib.sha256(scenario_yaml(spec).encode()).hexdigest(),
@@ -901,7 +902,7 @@ def sensitivity(
     spec = _scenario(scenario, overrides, allow_outside)
     ranges = parameter_ranges(spec, params)
     X = design(method, ranges, n, seed)
-    chunk_size = engine.get("chunk_size") or DEFAULT_CHUNK_SIZE
+    chunk_size = engine["chunk_size"] = engine.get("chunk_size") or SAMPLE_RUNS_CHUNK_SIZE
     identity = {
         "kind": "sensitivity",
         "scenario_sha256": hashlib.sha256(scenario_yaml(spec).encode()).hexdigest(),

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, SAMPLE_RUNS_CHUNK_SIZE
 from hegemon.errors import BadInput, HegemonError, Problem, ScenarioError
 
 EXIT_FAILURE = 1
@@ -175,12 +175,17 @@ def figures_asked(no_figures: bool, svg: bool) -> bool | tuple[str, ...]:
     return False if no_figures else formats_asked(svg)
 
 
-def ensemble_options(replicates: int, what: str = "Monte Carlo replicates") -> Callable[..., Any]:
-    """Options of every command that runs ensembles, spelled the same everywhere."""
-    return functools.partial(_ensemble_options, replicates=replicates, what=what)
+def ensemble_options(
+    replicates: int, what: str = "Monte Carlo replicates", *, samples: bool = False
+) -> Callable[..., Any]:
+    """Options of every command that runs ensembles, spelled the same everywhere
+    (``samples``: a command that runs samples, whose chunks hold more runs)."""
+    return functools.partial(_ensemble_options, replicates=replicates, what=what, samples=samples)
 
 
-def _ensemble_options(func: Callable[..., Any], replicates: int, what: str) -> Callable[..., Any]:
+def _ensemble_options(
+    func: Callable[..., Any], replicates: int, what: str, samples: bool
+) -> Callable[..., Any]:
     options = [
         click.option(
             "-r",
@@ -206,9 +211,9 @@ def _ensemble_options(func: Callable[..., Any], replicates: int, what: str) -> C
         click.option(
             "--chunk-size",
             type=click.IntRange(min=1),
-            default=DEFAULT_CHUNK_SIZE,
+            default=SAMPLE_RUNS_CHUNK_SIZE if samples else DEFAULT_CHUNK_SIZE,
             show_default=True,
-            help="Replicates per chunk (one vectorized model).",
+            help=f"{'Runs' if samples else 'Replicates'} per chunk (one vectorized model).",
         ),
         click.option(
             "--scheduler",
@@ -585,7 +590,7 @@ def resumed_target(resume: Path | None, out: Path | None) -> Path | None:
     metavar="KEY=LO:HI:N",
     help="A parameter and its grid, e.g. actors.Russia.resolve=0:1:11 (once or twice).",
 )
-@ensemble_options(200, "replicates at each grid point")
+@ensemble_options(200, "replicates at each grid point", samples=True)
 @horizon_options
 @scenario_options
 @click.option(
@@ -691,7 +696,7 @@ def sweep(
     type=click.IntRange(min=2),
     help="Morris trajectories [default: 10] or Sobol' base size N, a power of two [default: 256].",
 )
-@ensemble_options(20, "replicates of each sample")
+@ensemble_options(20, "replicates of each sample", samples=True)
 @horizon_options
 @scenario_options
 @click.option(

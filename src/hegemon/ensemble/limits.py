@@ -1,6 +1,10 @@
 """Sizes that shape an ensemble run, in a module light enough for the CLI to import."""
 
 DEFAULT_CHUNK_SIZE = 2000  # replicates per chunk: one vectorized model
+# runs per chunk of a sweep or sensitivity analysis: those runs record only what their
+# outcomes read (a fraction of a run's memory), so a chunk can hold more of them, and a
+# larger model spends less of its time per step on the interpreter
+SAMPLE_RUNS_CHUNK_SIZE = 5000
 FULL_STORE_LIMIT = 10_000  # --store full is the default up to this many replicates
 SAMPLE_REPLICATES = 4000  # summary quantiles are exact up to this many replicates
 # a run of several chunks simulates those replicates in chunks of at most this many: their

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -46,16 +46,19 @@ def simulate_block(
     seed: int,
     ids: np.ndarray,
     parameters: dict[str, np.ndarray] | None = None,
+    record: Literal["all", "outcomes"] = "all",
 ) -> Ensemble:
     """The replicates ``ids`` of the scenario in one vectorized model (``parameters``: values
-    per replicate by key path, for samples): the one place where the engine is run."""
-    model = HegemonModel(scenario, replicates=ids, seed=seed, parameters=parameters)
+    per replicate by key path, for samples): the one place where the engine is run. With
+    ``record="outcomes"`` the model records only what its outcomes read, and the ensemble
+    holds no series."""
+    model = HegemonModel(scenario, replicates=ids, seed=seed, parameters=parameters, record=record)
     model.run()
     ensemble = Ensemble(
         scenario=scenario,
         seed=seed,
         replicates=ids,
-        series=model.recorder.series,
+        series=model.recorder.series if record == "all" else {},
         events=model.event_rows(),
         outcomes=scalar_outcomes(model),
     )

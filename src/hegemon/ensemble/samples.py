@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, replicates_problem
+from hegemon.ensemble.limits import DEFAULT_CHUNK_SIZE, SAMPLE_RUNS_CHUNK_SIZE, replicates_problem
 from hegemon.ensemble.runner import chunks, run_chunks, simulate_block
 from hegemon.ensemble.store import WORK, start_work, write_parquet
 from hegemon.errors import BadInput
@@ -107,7 +107,7 @@ def simulate_runs(
     runs = np.arange(start, stop)
     sample, replicate = np.divmod(runs, replicates)
     fixed = {path: np.asarray(values, dtype=np.float64)[sample] for path, values in samples.items()}
-    block = simulate_block(scenario, seed, replicate, parameters=fixed)
+    block = simulate_block(scenario, seed, replicate, parameters=fixed, record="outcomes")
     outcomes = pd.DataFrame({"sample": sample, "replicate": replicate})
     return hook(pd.concat([outcomes, pd.DataFrame(block.outcomes)], axis=1))
 
@@ -121,7 +121,7 @@ def evaluate_samples(
     hook: OutcomeHook,
     workers: int = 1,
     executor: Executor | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int = SAMPLE_RUNS_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
     store: SampleStore | None = None,
 ) -> pd.DataFrame:

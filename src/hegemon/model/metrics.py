@@ -80,14 +80,29 @@ def observe(model: HegemonModel) -> dict[SeriesKey, np.ndarray]:
 
 class Recorder:
     """Writes every series at every step into arrays of shape (steps + 1, R); a row not yet
-    recorded holds NaN when :attr:`series` is read."""
+    recorded holds NaN when :attr:`series` is read.
 
-    def __init__(self, steps: int, replicates: int):
+    With ``ends=(window, whole, ends)`` it records only what the scalar outcomes read
+    (hegemon.model.outcomes.READ): the series of the metrics in ``whole`` at every step,
+    those of the metrics in ``ends`` at step 0 and the final ``window`` steps only (arrays
+    of 1 + ``window`` rows, whose last ``window`` rows are the final weeks), no others."""
+
+    def __init__(
+        self,
+        steps: int,
+        replicates: int,
+        ends: tuple[int, frozenset[str], frozenset[str]] | None = None,
+    ):
         self.steps = steps
         self.replicates = replicates
         self._series: dict[SeriesKey, np.ndarray] = {}
         self._plan: list[tuple[SeriesKey, Reader, Any, Any]] | None = None
+        self._ends_plan: list[tuple[SeriesKey, Reader, Any, Any]] = []
         self._unset = 0  # rows from here on are not yet recorded (nor set to NaN)
+        self._ends = ends
+        self._final = steps + 1  # the first step of the final window the ends arrays keep
+        if ends is not None and 1 + ends[0] < steps + 1:
+            self._final = steps + 1 - ends[0]
 
     @property
     def series(self) -> dict[SeriesKey, np.ndarray]:
@@ -96,7 +111,8 @@ class Recorder:
         writes its memory once, not twice."""
         if self._unset <= self.steps:
             for store in self._series.values():
-                store[self._unset :] = np.nan
+                if len(store) == self.steps + 1:  # the ends arrays start as NaN
+                    store[self._unset :] = np.nan
             self._unset = self.steps + 1
         return self._series
 
@@ -107,10 +123,23 @@ class Recorder:
     def record(self, model: HegemonModel, step: int) -> None:
         if self._plan is None:
             self._plan = series_plan(model)
+            if self._ends is not None:
+                _, whole, ends = self._ends
+                if self._final > self.steps:  # the final window is the whole run
+                    whole = whole | ends
+                self._ends_plan = [p for p in self._plan if p[0][0] in ends - whole]
+                self._plan = [p for p in self._plan if p[0][0] in whole]
+                rows = 1 + self.steps + 1 - self._final
+                for key, *_ in self._ends_plan:
+                    self._series[key] = np.full((rows, self.replicates), np.nan)
         for key, read, actor, target in self._plan:
             store = self._series.get(key)
             if store is None:
                 store = self._series[key] = np.empty((self.steps + 1, self.replicates))
                 store[:step] = np.nan
             store[step] = read(model, actor, target)
+        if self._ends_plan and (step == 0 or step >= self._final):
+            row = 0 if step == 0 else 1 + step - self._final
+            for key, read, actor, target in self._ends_plan:
+                self._series[key][row] = read(model, actor, target)
         self._unset = max(self._unset, step + 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import mesa
 import numpy as np
@@ -28,6 +28,7 @@ from hegemon.model.economy import grow_economies
 from hegemon.model.events import ScenarioEvent
 from hegemon.model.influence import start_contest
 from hegemon.model.metrics import Recorder
+from hegemon.model.outcomes import READ_ENDS, READ_WHOLE, outcome_window
 from hegemon.model.parameters import MechanismParams, ParameterDraws
 from hegemon.model.peacekeeping import Mandate, MandateTerm
 from hegemon.model.streams import EPISTEMIC_STEP, Streams
@@ -55,6 +56,8 @@ class HegemonModel(mesa.Model):
     (``actors.Russia.resolve``), which replace the scenario's values or distributions.
     A scenario with a ``posterior:`` table draws a row of it per replicate and replays that
     particle's random numbers up to the table's cut-off (``posterior_rows``; ODD 4.9).
+    ``record="outcomes"`` records only what the scalar outcomes read (model/outcomes.py):
+    the same outcomes, in a fraction of the memory, for runs of which nothing else is kept.
 
     >>> from hegemon import load_scenario
     >>> model = HegemonModel(load_scenario("baseline"), replicates=range(4), seed=1)
@@ -69,6 +72,7 @@ class HegemonModel(mesa.Model):
         replicates: Sequence[int] | int = 1,
         seed: int = 0,
         parameters: dict[str, np.ndarray] | None = None,
+        record: Literal["all", "outcomes"] = "all",
     ):
         """Initialization (ODD 3.1): streams and draws, agents, relations and the dispute,
         the influence contest at its steady state, events and mandate terms, step 0."""
@@ -115,7 +119,8 @@ class HegemonModel(mesa.Model):
         self.dispute = Dispute(self) if scenario.conflict is not None else None
         self._actions: list[Any] = []  # keeps scheduled callbacks alive (Mesa holds weak refs)
         self.horizon = scenario.steps  # weeks to run (Mesa keeps its own step count in .steps)
-        self.recorder = Recorder(self.horizon, self.R)
+        ends = (outcome_window(scenario), READ_WHOLE, READ_ENDS) if record == "outcomes" else None
+        self.recorder = Recorder(self.horizon, self.R, ends=ends)
         start_contest(self)
         for event in scenario.events:
             self.schedule_on(event.date, ScenarioEvent(self, event).apply)

@@ -3,13 +3,38 @@ named as declared in hegemon.scenario.observables.OUTCOMES."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hegemon.scenario.observables import OUTCOMES, parameter_column
 
 PARTICLE_COLUMN = "particle"  # in the outcomes of a calibrated scenario: the row it replays
+
+# What scalar_outcomes reads of the recorded series: the metrics read at every step, and
+# those read only at step 0 and over the final window. A model that records only these
+# (``HegemonModel(..., record="outcomes")``, for the runs of a sample) has the same outcomes.
+READ_WHOLE = frozenset({"ceasefire", "war", "coercion"})
+READ_ENDS = frozenset(
+    {
+        "influence",
+        "peacekeeping_cost_cum_musd",
+        "regional_cost_cum_musd",
+        "peacekeepers",
+        "peacekeepers_staying",
+        "credibility",
+        "commitments_failed_cum",
+        "trust",
+        "territory",
+        "clashes_cum",
+    }
+)
+
+
+def outcome_window(scenario: Any) -> int:
+    """The final steps over which the outcomes judge the state: ``focus.window_weeks`` + 1."""
+    return int(scenario.focus.window_weeks) + 1
+
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
@@ -25,7 +50,7 @@ def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
     """
     s = model.recorder.series
     out: dict[str, np.ndarray] = {}
-    window = model.spec.focus.window_weeks + 1
+    window = outcome_window(model.spec)
 
     def final(series: np.ndarray) -> np.ndarray:
         return series[-window:].mean(axis=0)
