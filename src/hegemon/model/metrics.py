@@ -83,9 +83,10 @@ class Recorder:
     recorded holds NaN when :attr:`series` is read.
 
     With ``ends=(window, whole, ends)`` it records only what the scalar outcomes read
-    (hegemon.model.outcomes.READ): the series of the metrics in ``whole`` at every step,
-    those of the metrics in ``ends`` at step 0 and the final ``window`` steps only (arrays
-    of 1 + ``window`` rows, whose last ``window`` rows are the final weeks), no others."""
+    (``READ_WHOLE`` and ``READ_ENDS`` of hegemon.model.outcomes): the series of the metrics
+    in ``whole`` at every step, those of the metrics in ``ends`` at step 0 and the final
+    ``window`` steps only (arrays of 1 + ``window`` rows, whose last ``window`` rows are the
+    final weeks), no others."""
 
     def __init__(
         self,

@@ -3,7 +3,7 @@ named as declared in hegemon.scenario.observables.OUTCOMES."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,13 +31,14 @@ READ_ENDS = frozenset(
 )
 
 
-def outcome_window(scenario: Any) -> int:
+def outcome_window(scenario: Scenario) -> int:
     """The final steps over which the outcomes judge the state: ``focus.window_weeks`` + 1."""
     return int(scenario.focus.window_weeks) + 1
 
 
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
+    from hegemon.scenario.schema import Scenario
 
 
 def scalar_outcomes(model: HegemonModel) -> dict[str, np.ndarray]:
