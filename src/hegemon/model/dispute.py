@@ -63,6 +63,7 @@ class Dispute:
         self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
         self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
         self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
+        self._unmet: dict[str, tuple[Any, np.ndarray]] = {}  # by side: (territory, unmet)
         self._claims = {  # claims are read once (no event sets a mapping), 1 where none
             s: np.where(c > 0, c, 1.0) for s, c in self.params.aspiration.items()
         }
@@ -79,9 +80,15 @@ class Dispute:
 
     def unmet_share(self, side: LocalState) -> np.ndarray:
         """Unmet share of the side's claim, 0..1."""
+        held = self.territory[side.name]
+        cached = self._unmet.get(side.name)
+        if cached is not None and cached[0] is held:  # ground moves by new arrays only
+            return cached[1]
         claim = self.params.aspiration[side.name]
         # where there is no claim, the unmet part is 0 (territory >= 0) over a divisor of 1
-        return np.maximum(claim - self.territory[side.name], 0.0) / self._claims[side.name]
+        unmet = np.maximum(claim - held, 0.0) / self._claims[side.name]
+        self._unmet[side.name] = (held, unmet)
+        return unmet
 
     def grievance(self, side: LocalState) -> np.ndarray:
         """The side's grievance, 0..1: the unmet share of its claim, or with grievance memory

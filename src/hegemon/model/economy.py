@@ -54,9 +54,20 @@ class Economy:
     def grow(self, z: np.ndarray) -> None:
         """One week of growth: log-GDP moves by drift plus the standard normal shock ``z``
         (this week's draws of the actor's ``growth_stream``)."""
+        drift, scale = self._weekly_growth()
+        step = scale * z
+        step += drift
+        self.gdp_busd = self.gdp_busd * np.exp(step, out=step)
+
+    def _weekly_growth(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weekly drift of log-GDP and the scale of its shock, computed again only when
+        an event sets the growth or its volatility."""
         g, sigma = self.params.gdp_growth, self.params.growth_volatility
-        drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
-        self.gdp_busd = self.gdp_busd * np.exp(drift + sigma * np.sqrt(1 / WEEKS_PER_YEAR) * z)
+        cached = getattr(self, "_growth", None)
+        if cached is None or cached[0] is not g or cached[1] is not sigma:
+            drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
+            cached = self._growth = (g, sigma, drift, sigma * np.sqrt(1 / WEEKS_PER_YEAR))
+        return cached[2], cached[3]
 
 
 def grow_economies(model: HegemonModel) -> None:

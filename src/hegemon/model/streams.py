@@ -23,9 +23,10 @@ _TO_UNIT = 2.0**-53
 EPISTEMIC_STEP = 2**40  # a step index no simulation reaches: parameter draws live here
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finalizer on uint64 arrays (wrapping arithmetic)."""
-    x = x ^ (x >> _S30)  # a new array: the input is left as it was
+def _mix(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """SplitMix64 finalizer on uint64 arrays (wrapping arithmetic), into ``out`` where given
+    (which may be ``x``), else into a new array: the input is left as it was."""
+    x = np.bitwise_xor(x, x >> _S30, out=out)
     x *= _M1
     x ^= x >> _S27
     x *= _M2
@@ -35,8 +36,13 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def _unit(base: np.ndarray, step: int) -> np.ndarray:
     """The step's uniform numbers in (0, 1) of the streams whose base keys are ``base``."""
-    bits = _mix(base + np.uint64(((step + 1) * _GOLDEN_INT) & _MASK))
-    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * _TO_UNIT
+    bits = base + np.uint64(((step + 1) * _GOLDEN_INT) & _MASK)
+    bits = _mix(bits, out=bits)
+    bits >>= np.uint64(11)
+    unit = bits.astype(np.float64)
+    unit += 0.5
+    unit *= _TO_UNIT
+    return unit
 
 
 def stream_id(name: str) -> int:
@@ -110,7 +116,14 @@ class Streams:
         """``normal(name, step)`` for every name, shape (len(names), replicates)."""
         u = self.uniforms((*names, *(name + "#2" for name in names)), step)
         u1, u2 = u[: len(names)], u[len(names) :]
-        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        # sqrt(-2 log u1) * cos(2 pi u2), operation for operation, in the draws' own memory
+        radius = np.log(u1, out=u1)
+        radius *= -2.0
+        np.sqrt(radius, out=radius)
+        angle = np.multiply(2.0 * np.pi, u2, out=u2)
+        np.cos(angle, out=angle)
+        radius *= angle
+        return radius
 
     def parameter(self, path: str) -> np.ndarray:
         """Uniform numbers for the once-per-replicate draw of the parameter at ``path``."""
