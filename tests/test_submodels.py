@@ -58,6 +58,23 @@ def test_growth_without_a_shock_follows_the_drift():
     np.testing.assert_allclose(russia.gdp_busd, before * np.exp(drift))
 
 
+def test_growth_follows_a_growth_rate_an_event_sets():
+    """The weekly drift is computed once, and again when an event sets the growth rate or
+    its volatility."""
+    m = model()
+    russia = m.actor("Russia")
+    z = np.linspace(-2.0, 2.0, R)
+    russia.grow(z)
+    for path, value in (("gdp_growth", -0.2), ("growth_volatility", 0.3)):
+        set_parameter(m, f"actors.Russia.{path}", np.full(R, value))
+        before = russia.gdp_busd.copy()
+        russia.grow(z)
+        g, sigma = russia.params.gdp_growth, russia.params.growth_volatility
+        drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
+        expected = before * np.exp(drift + sigma * np.sqrt(1 / WEEKS_PER_YEAR) * z)
+        np.testing.assert_allclose(russia.gdp_busd, expected, rtol=1e-12)
+
+
 def test_spending_pays_peacekeeping_and_arms_first_and_honoured_help_on_top():
     m = model()
     russia = m.actor("Russia")
@@ -478,6 +495,24 @@ def test_budget_shock_event_ends_after_its_weeks():
     assert not turkey.shocks
     recovered = events_of(m, "budget_recovered")
     assert list(recovered["step"]) == [4] * R and set(recovered["actor"]) == {"Turkey"}
+
+
+def test_unmet_claim_follows_the_ground_that_moves():
+    """The unmet share of a claim is computed again whenever territory changes hands."""
+    m = model()
+    d = m.dispute
+    armenia, azerbaijan = m.actor("Armenia"), m.actor("Azerbaijan")
+    claim = d.params.aspiration["Azerbaijan"]
+    seen = []
+    for move in (lambda: d.transfer(armenia, np.full(R, 0.1)), lambda: d.transfer(armenia, 0.1)):
+        move()
+        expected = np.maximum(claim - d.territory["Azerbaijan"], 0.0) / claim
+        np.testing.assert_array_equal(d.unmet_share(azerbaijan), expected)
+        seen.append(d.unmet_share(azerbaijan).copy())
+    d._move(azerbaijan, np.ones(R, dtype=bool), np.full(R, 0.15))
+    expected = np.maximum(claim - d.territory["Azerbaijan"], 0.0) / claim
+    np.testing.assert_array_equal(d.unmet_share(azerbaijan), expected)
+    assert (seen[0] > 0).all() and (seen[1] > seen[0]).all() and (expected < seen[1]).all()
 
 
 def test_transfer_territory_event():
