@@ -15,7 +15,7 @@ overstretch (Kennedy 1987) and the retrenchment of a declining power (MacDonald 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,7 @@ class Economy:
     def init_economy(self) -> None:
         self.gdp_busd = self.params.gdp_busd.copy()
         self.military_share = self.params.military_budget_musd / (1000.0 * self.gdp_busd)
+        self._growth: tuple[Any, ...] | None = None  # (growth, volatility, drift, scale)
 
     @property
     def military_budget_musd(self) -> np.ndarray:
@@ -63,7 +64,7 @@ class Economy:
         """The weekly drift of log-GDP and the scale of its shock, computed again only when
         an event sets the growth or its volatility."""
         g, sigma = self.params.gdp_growth, self.params.growth_volatility
-        cached = getattr(self, "_growth", None)
+        cached = self._growth
         if cached is None or cached[0] is not g or cached[1] is not sigma:
             drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
             cached = self._growth = (g, sigma, drift, sigma * np.sqrt(1 / WEEKS_PER_YEAR))
