@@ -149,11 +149,13 @@ def _series(
         raise ValueError(
             f"{metric!r}: the frame holds several scenarios; pass one scenario's rows per call"
         )
-    data = pd.DataFrame({"x": _x(rows)})
+    x = _x(rows)
+    order = np.argsort(x, kind="stable")
+    data = {"x": x[order]}
     for col in ("mean", *QUANTILES):
         values = rows[col] if col in rows.columns else rows["mean"]
-        data[col] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    data = data.sort_values("x", kind="stable").reset_index(drop=True)
+        data[col] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)[order]
+    data = pd.DataFrame(data)
     if data["x"].duplicated().any():
         what = f"metric={metric!r} actor={actor!r} target={target!r}"
         raise ValueError(
