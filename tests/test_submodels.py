@@ -19,6 +19,7 @@ from hegemon.model.economy import WEEKS_PER_YEAR
 from hegemon.model.events import ScenarioEvent, set_parameter
 from hegemon.model.influence import contest_shares
 from hegemon.model.model import HegemonModel
+from hegemon.model.parameters import to_power
 from hegemon.model.peacekeeping import MandateTerm
 from hegemon.model.trust import unit_interval
 from hegemon.scenario import schema as sc
@@ -526,3 +527,39 @@ def test_transfer_territory_event():
     np.testing.assert_allclose(m.dispute.territory["Azerbaijan"], 0.65)
     np.testing.assert_allclose(m.dispute.territory["Armenia"], 0.35)
     assert set(events_of(m, "transfer_territory")["actor"]) == {"Azerbaijan"}
+
+
+def test_an_exponent_of_one_gives_the_base_bit_for_bit():
+    """``to_power`` skips the pow where every replicate's exponent is 1: the values are
+    those of ``base ** exponent``, bit for bit, over many magnitudes and signed zeros."""
+    rng = np.random.default_rng(5)
+    base = np.concatenate(
+        [rng.random(20_000) * 10.0 ** rng.integers(-8, 9, 20_000), [0.0, -0.0, 1e-310, 3.5]]
+    )
+    for exponent in (np.ones(base.size), np.where(np.arange(base.size) % 2, 1.0, 2.0)):
+        expected = base**exponent
+        np.testing.assert_array_equal(
+            to_power(base, exponent).view(np.uint64), expected.view(np.uint64)
+        )
+    assert to_power(2.0, np.ones(3)).shape == (3,)  # a scalar base: an array as before
+
+
+def test_credibility_follows_the_record_and_its_fading():
+    """Credibility is computed again when the honour record changes, and the weekly
+    discount again when an event sets ``trust.record_fading``."""
+    m = model()
+    russia = m.actor("Russia")
+    tp = m.params.trust
+
+    def expected() -> np.ndarray:
+        prior = tp.credibility * tp.credibility_memory
+        return (prior + russia.honours) / (tp.credibility_memory + russia.invocations)
+
+    russia.honour(np.ones(R, dtype=bool), "honour:test")
+    np.testing.assert_array_equal(russia.credibility, expected())
+    for fading in (0.1, 0.5):
+        set_parameter(m, "trust.record_fading", np.full(R, fading))
+        before = russia.invocations.copy()
+        russia.fade_record()
+        np.testing.assert_array_equal(russia.invocations, before * (1.0 - fading) ** (1 / 52))
+        np.testing.assert_array_equal(russia.credibility, expected())

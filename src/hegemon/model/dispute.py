@@ -174,7 +174,8 @@ class Dispute:
         """The probability that the first side wins a clash or a war: a Tullock contest of
         strengths with exponent ``decisiveness``."""
         r = self.params.decisiveness
-        return strength_a**r / np.maximum(strength_a**r + strength_b**r, 1e-9)
+        weighted_a = strength_a**r
+        return weighted_a / np.maximum(weighted_a + strength_b**r, 1e-9)
 
     def fight(self) -> None:
         """One week of the dispute: a war may end, grievance builds up and coercion goes on

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hegemon.model.parameters import to_power
+
 if TYPE_CHECKING:
     from hegemon.model.model import HegemonModel
     from hegemon.model.parameters import ActorParams, PowerParams
@@ -116,7 +118,7 @@ class RegionalBudget:
         planned = self.planned_effort
         ratio = self.params.regional_effort * shock / np.where(planned > 0, planned, 1.0)
         ratio = np.where(planned > 0, ratio, 1.0)
-        return ratio**self.model.params.attention.elasticity
+        return to_power(ratio, self.model.params.attention.elasticity)
 
     @property
     def regional_effort(self) -> np.ndarray:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hegemon.model.parameters import to_power
+
 if TYPE_CHECKING:
     from hegemon.model.agents import LocalState
     from hegemon.model.model import HegemonModel
@@ -24,8 +26,8 @@ def contest_shares(
 ) -> dict[str, np.ndarray]:
     """Tullock contest: share_p = effort_p^r / (sum_q effort_q^r + autonomy^r), 0 where no
     one puts in anything; the shares and the autonomy's share sum to 1."""
-    weighted = {p: e**r for p, e in efforts.items()}
-    total = sum(weighted.values()) + autonomy**r
+    weighted = {p: to_power(e, r) for p, e in efforts.items()}
+    total = sum(weighted.values()) + to_power(autonomy, r)
     safe = np.where(total > 0, total, 1.0)
     return {p: np.where(total > 0, w / safe, 0.0) for p, w in weighted.items()}
 

@@ -23,6 +23,16 @@ Values = np.ndarray  # shape (R,): one value per replicate
 Mapping = dict[str, np.ndarray]  # one array of shape (R,) per key (a power, a local state)
 
 
+def to_power(base: np.ndarray, exponent: Values) -> np.ndarray:
+    """``base ** exponent`` for an exponent per replicate. Where it is 1 in every replicate
+    (the default decisiveness of the influence contest and elasticity of attention), numpy
+    is asked for ``base ** 1.0``, which it computes as a copy instead of a pow for each
+    value: the same values, since pow(x, 1) is x exactly."""
+    if np.ndim(base) and np.ndim(exponent) and (exponent == 1.0).all():
+        return base**1.0
+    return base**exponent
+
+
 class ParameterDraws:
     """Draws every parameter once per replicate and remembers the ones that vary.
 

@@ -50,6 +50,8 @@ class Credibility:
         self._prior_weight = tp.credibility_memory
         self.honours = np.zeros(self.model.R)
         self.invocations = np.zeros(self.model.R)
+        self._credible: tuple[np.ndarray, ...] | None = None  # (honours, invocations, value)
+        self._keep: tuple[np.ndarray, np.ndarray] | None = None  # (record_fading, keep)
 
     @property
     def resolve(self) -> np.ndarray:
@@ -58,13 +60,22 @@ class Credibility:
 
     @property
     def credibility(self) -> np.ndarray:
-        """Beta-binomial posterior mean of the honour rate, from the prior and the record."""
-        return (self._prior_honours + self.honours) / (self._prior_weight + self.invocations)
+        """Beta-binomial posterior mean of the honour rate, from the prior and the record
+        (computed again only when the record changes: it changes by new arrays only)."""
+        cached = self._credible
+        if cached is None or cached[0] is not self.honours or cached[1] is not self.invocations:
+            value = (self._prior_honours + self.honours) / (self._prior_weight + self.invocations)
+            cached = self._credible = (self.honours, self.invocations, value)
+        return cached[2]
 
     def fade_record(self) -> None:
         """A week of fading: the honours and invocations on record are discounted by
-        ``(1 - record_fading) ** (1 / 52)``, so credibility returns toward the prior."""
-        keep = (1.0 - self.model.params.trust.record_fading) ** (1.0 / 52.0)
+        ``(1 - record_fading) ** (1 / 52)``, so credibility returns toward the prior (the
+        discount computed again only when an event sets ``record_fading``)."""
+        fading = self.model.params.trust.record_fading
+        if self._keep is None or self._keep[0] is not fading:
+            self._keep = (fading, (1.0 - fading) ** (1.0 / 52.0))
+        keep = self._keep[1]
         self.honours = self.honours * keep
         self.invocations = self.invocations * keep
 
