@@ -15,6 +15,7 @@ import pytest
 from test_golden import MECHANISMS_OFF
 
 import hegemon
+from hegemon.model.derived import Derived
 from hegemon.model.economy import WEEKS_PER_YEAR
 from hegemon.model.events import ScenarioEvent, set_parameter
 from hegemon.model.influence import contest_shares
@@ -563,3 +564,17 @@ def test_credibility_follows_the_record_and_its_fading():
         russia.fade_record()
         np.testing.assert_array_equal(russia.invocations, before * (1.0 - fading) ** (1 / 52))
         np.testing.assert_array_equal(russia.credibility, expected())
+
+
+def test_a_derived_value_is_computed_again_only_for_new_inputs():
+    """``Derived`` keeps its value while it is asked with the same objects, and computes it
+    again when any input is another object, even one with equal values."""
+    calls = []
+    derived = Derived(lambda a, b: calls.append(1) or a + b)
+    a, b = np.ones(3), np.zeros(3)
+    first = derived(a, b)
+    assert derived(a, b) is first and len(calls) == 1
+    np.testing.assert_array_equal(derived(a.copy(), b), first)
+    assert len(calls) == 2
+    derived(a, b * 2.0)
+    assert len(calls) == 3

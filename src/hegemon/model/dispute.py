@@ -25,11 +25,13 @@ leave (alliances.py); trust losses scaled by salience (trust.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hegemon.model.coercion import Coercion
+from hegemon.model.derived import Derived
 from hegemon.model.parameters import ConflictParams
 from hegemon.model.war import War
 from hegemon.scenario.distributions import is_distribution
@@ -63,9 +65,11 @@ class Dispute:
         self._allies = {s: [c for c in model.commitments if c.client is s] for s in self.sides}
         self._arms = {s: [a for a in model.arms if a.client is s] for s in self.sides}
         self._mandates = [d for d in model.mandates if set(self.sides) & set(d.parties)]
-        self._unmet: dict[str, tuple[Any, np.ndarray]] = {}  # by side: (territory, unmet)
         self._claims = {  # claims are read once (no event sets a mapping), 1 where none
             s: np.where(c > 0, c, 1.0) for s, c in self.params.aspiration.items()
+        }
+        self._unmet = {  # by side, computed again when its ground moves
+            s.name: Derived(self._unmet_of(s.name)) for s in self.sides
         }
         # grievance is held as a state only where memory or build-up is given (ODD 7.8)
         self.grievance_memory = any(
@@ -80,15 +84,14 @@ class Dispute:
 
     def unmet_share(self, side: LocalState) -> np.ndarray:
         """Unmet share of the side's claim, 0..1."""
-        held = self.territory[side.name]
-        cached = self._unmet.get(side.name)
-        if cached is not None and cached[0] is held:  # ground moves by new arrays only
-            return cached[1]
-        claim = self.params.aspiration[side.name]
+        return self._unmet[side.name](self.territory[side.name])
+
+    def _unmet_of(self, side: str) -> Callable[[np.ndarray], np.ndarray]:
+        """The unmet share of ``side``'s claim as a function of the ground it holds."""
         # where there is no claim, the unmet part is 0 (territory >= 0) over a divisor of 1
-        unmet = np.maximum(claim - held, 0.0) / self._claims[side.name]
-        self._unmet[side.name] = (held, unmet)
-        return unmet
+        return lambda held: (
+            np.maximum(self.params.aspiration[side] - held, 0.0) / self._claims[side]
+        )
 
     def grievance(self, side: LocalState) -> np.ndarray:
         """The side's grievance, 0..1: the unmet share of its claim, or with grievance memory

@@ -15,10 +15,11 @@ overstretch (Kennedy 1987) and the retrenchment of a declining power (MacDonald 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hegemon.model.derived import Derived
 from hegemon.model.parameters import to_power
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Economy:
     def init_economy(self) -> None:
         self.gdp_busd = self.params.gdp_busd.copy()
         self.military_share = self.params.military_budget_musd / (1000.0 * self.gdp_busd)
-        self._growth: tuple[Any, ...] | None = None  # (growth, volatility, drift, scale)
+        self._weekly_growth = Derived(_weekly_growth)  # (drift, scale) of growth, volatility
 
     @property
     def military_budget_musd(self) -> np.ndarray:
@@ -57,20 +58,16 @@ class Economy:
     def grow(self, z: np.ndarray) -> None:
         """One week of growth: log-GDP moves by drift plus the standard normal shock ``z``
         (this week's draws of the actor's ``growth_stream``)."""
-        drift, scale = self._weekly_growth()
+        drift, scale = self._weekly_growth(self.params.gdp_growth, self.params.growth_volatility)
         step = scale * z
         step += drift
         self.gdp_busd = self.gdp_busd * np.exp(step, out=step)
 
-    def _weekly_growth(self) -> tuple[np.ndarray, np.ndarray]:
-        """The weekly drift of log-GDP and the scale of its shock, computed again only when
-        an event sets the growth or its volatility."""
-        g, sigma = self.params.gdp_growth, self.params.growth_volatility
-        cached = self._growth
-        if cached is None or cached[0] is not g or cached[1] is not sigma:
-            drift = (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR
-            cached = self._growth = (g, sigma, drift, sigma * np.sqrt(1 / WEEKS_PER_YEAR))
-        return cached[2], cached[3]
+
+def _weekly_growth(g: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly drift of log-GDP and the scale of its shock, for the growth rate ``g`` and
+    volatility ``sigma`` (computed again only when an event sets either: ``Derived``)."""
+    return (np.log1p(g) - 0.5 * sigma**2) / WEEKS_PER_YEAR, sigma * np.sqrt(1 / WEEKS_PER_YEAR)
 
 
 def grow_economies(model: HegemonModel) -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hegemon.model.derived import Derived
+
 if TYPE_CHECKING:
     from hegemon.model.agents import Power
     from hegemon.model.alliances import ArmsPipeline
@@ -46,12 +48,11 @@ class Credibility:
 
     def init_record(self) -> None:
         tp = self.model.params.trust
-        self._prior_honours = tp.credibility * tp.credibility_memory
-        self._prior_weight = tp.credibility_memory
         self.honours = np.zeros(self.model.R)
         self.invocations = np.zeros(self.model.R)
-        self._credible: tuple[np.ndarray, ...] | None = None  # (honours, invocations, value)
-        self._keep: tuple[np.ndarray, np.ndarray] | None = None  # (record_fading, keep)
+        prior, weight = tp.credibility * tp.credibility_memory, tp.credibility_memory
+        self._credibility = Derived(lambda honours, invoked: (prior + honours) / (weight + invoked))
+        self._keep = Derived(lambda fading: (1.0 - fading) ** (1.0 / 52.0))
 
     @property
     def resolve(self) -> np.ndarray:
@@ -62,20 +63,13 @@ class Credibility:
     def credibility(self) -> np.ndarray:
         """Beta-binomial posterior mean of the honour rate, from the prior and the record
         (computed again only when the record changes: it changes by new arrays only)."""
-        cached = self._credible
-        if cached is None or cached[0] is not self.honours or cached[1] is not self.invocations:
-            value = (self._prior_honours + self.honours) / (self._prior_weight + self.invocations)
-            cached = self._credible = (self.honours, self.invocations, value)
-        return cached[2]
+        return self._credibility(self.honours, self.invocations)
 
     def fade_record(self) -> None:
         """A week of fading: the honours and invocations on record are discounted by
         ``(1 - record_fading) ** (1 / 52)``, so credibility returns toward the prior (the
         discount computed again only when an event sets ``record_fading``)."""
-        fading = self.model.params.trust.record_fading
-        if self._keep is None or self._keep[0] is not fading:
-            self._keep = (fading, (1.0 - fading) ** (1.0 / 52.0))
-        keep = self._keep[1]
+        keep = self._keep(self.model.params.trust.record_fading)
         self.honours = self.honours * keep
         self.invocations = self.invocations * keep
 
